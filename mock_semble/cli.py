@@ -1,0 +1,258 @@
+"""The ``mock-semble`` command: ``serve``, ``schema`` and ``fire`` (SPEC §5).
+
+Every ``serve`` flag can also come from ``MOCK_SEMBLE_<FLAG>`` in the environment
+(``--retry-schedule`` -> ``MOCK_SEMBLE_RETRY_SCHEDULE``); a flag given on the command
+line wins. Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .config import DELIVERY_MODES, ConfigError, Settings
+
+ENV_PREFIX = "MOCK_SEMBLE_"
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off", "")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"mock-semble: error: {message}\n")
+
+
+def env_name(flag: str) -> str:
+    return ENV_PREFIX + flag.lstrip("-").upper().replace("-", "_")
+
+
+def env_default(flag: str, default: Any = None) -> Any:
+    return os.environ.get(env_name(flag), default)
+
+
+def env_flag(flag: str) -> bool:
+    value = os.environ.get(env_name(flag), "").strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ConfigError(f"{env_name(flag)} must be true or false, got {value!r}")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="mock-semble", description="A local mock of Semble's GraphQL API.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"mock-semble {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    serve = commands.add_parser("serve", help="run the mock server")
+    serve.add_argument("--host", default=env_default("--host", "127.0.0.1"))
+    serve.add_argument("--port", default=env_default("--port", "8000"), help="0 picks a free port")
+    serve.add_argument(
+        "--config", default=env_default("--config"), help="TOML file of practices and tokens"
+    )
+    serve.add_argument(
+        "--state-file", default=env_default("--state-file"), help="state document to load"
+    )
+    serve.add_argument(
+        "--seed", default=env_default("--seed"), help="deterministic ids and secrets"
+    )
+    serve.add_argument("--admin-token", default=env_default("--admin-token"))
+    serve.add_argument("--log-level", default=env_default("--log-level", "info"))
+    serve.add_argument("--signing-scheme", default=env_default("--signing-scheme", "semble"))
+    serve.add_argument("--retry-schedule", default=env_default("--retry-schedule", "1,5,25"))
+    serve.add_argument("--delivery-timeout", default=env_default("--delivery-timeout", "10"))
+    serve.add_argument("--delivery-mode", default=env_default("--delivery-mode", "send"))
+    serve.add_argument("--forward", action="append", default=None, metavar="ORIGIN=BASE_URL")
+    serve.add_argument("--ca-bundle", default=env_default("--ca-bundle"))
+    serve.add_argument("--allow-http-localhost", action="store_true", default=None)
+    serve.add_argument(
+        "--request-journal-size", default=env_default("--request-journal-size", "1000")
+    )
+
+    commands.add_parser("schema", help="print the GraphQL SDL")
+
+    fire = commands.add_parser("fire", help="fire an event at a running server")
+    fire.add_argument("event_type", help="PATIENT_CREATED or patient.created, …")
+    fire.add_argument("--url", default=env_default("--url", "http://127.0.0.1:8000"))
+    fire.add_argument("--practice", help="practice id (default: the default practice)")
+    fire.add_argument("--subscription", help="only this subscription id")
+    fire.add_argument("--identifier", action="append", default=[], metavar="KEY=VALUE")
+    fire.add_argument("--wait", action="store_true", help="wait until every delivery is final")
+    fire.add_argument("--admin-token", default=env_default("--admin-token"))
+    return parser
+
+
+def _int(value: str, flag: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{flag} must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{flag} must be between {low} and {high}")
+    return number
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Turn parsed flags (and the environment) into Settings; ConfigError on bad input."""
+    from .config import load_config_file, parse_forward, parse_retry_schedule
+    from .logs import LEVELS
+
+    fields: dict[str, Any] = {
+        "host": args.host,
+        "port": _int(args.port, "--port", 0, 65535),
+        "admin_token": args.admin_token or None,
+        "allow_http_localhost": args.allow_http_localhost or env_flag("--allow-http-localhost"),
+        "retry_schedule": parse_retry_schedule(args.retry_schedule),
+        "request_journal_size": _int(args.request_journal_size, "--request-journal-size", 1, 10**6),
+    }
+    if args.seed is not None:
+        fields["seed"] = _int(args.seed, "--seed", 0, 2**63)
+    level = str(args.log_level).lower()
+    if level not in LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LEVELS)}")
+    fields["log_level"] = level
+    from .signing import SIGNING_SCHEMES
+
+    if args.signing_scheme not in SIGNING_SCHEMES:
+        raise ConfigError(f"--signing-scheme must be one of {', '.join(SIGNING_SCHEMES)}")
+    fields["signing_scheme"] = args.signing_scheme
+    if args.delivery_mode not in DELIVERY_MODES:
+        raise ConfigError(f"--delivery-mode must be one of {', '.join(DELIVERY_MODES)}")
+    fields["delivery_mode"] = args.delivery_mode
+    try:
+        timeout = float(args.delivery_timeout)
+    except ValueError:
+        raise ConfigError("--delivery-timeout must be a number of seconds") from None
+    if not 0 < timeout <= 600:
+        raise ConfigError("--delivery-timeout must be between 0 and 600 seconds")
+    fields["delivery_timeout"] = timeout
+    forwards = args.forward
+    if forwards is None:
+        forwards = env_default("--forward", "").split()
+    fields["forwards"] = tuple(parse_forward(f) for f in forwards)
+    if args.ca_bundle:
+        path = Path(args.ca_bundle)
+        if not path.is_file():
+            raise ConfigError(f"--ca-bundle file not found: {path}")
+        fields["ca_bundle"] = path
+    if args.config:
+        fields["practices"], fields["tokens"] = load_config_file(Path(args.config))
+    if args.state_file:
+        path = Path(args.state_file)
+        if not path.is_file():
+            raise ConfigError(f"--state-file not found: {path}")
+        fields["state_file"] = path
+    return Settings(**fields)
+
+
+def serve(settings: Settings) -> int:
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from .app import create_app
+    from .logs import configure_logging
+
+    configure_logging(settings.log_level)
+    app = create_app(settings)  # may raise ConfigError (e.g. a bad state file)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+        ) from None
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning" if settings.log_level != "debug" else "info",
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = Server(config)
+    asyncio.run(server.serve(sockets=[sock]))
+    return 0
+
+
+def fire(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    identifiers: dict[str, str] = {}
+    for item in args.identifier:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--identifier must be KEY=VALUE, got {item!r}")
+        identifiers[key] = value
+    body: dict[str, Any] = {"eventType": args.event_type, "wait": bool(args.wait)}
+    if args.practice:
+        body["practiceId"] = args.practice
+    if args.subscription:
+        body["subscriptionId"] = args.subscription
+    if identifiers:
+        body["identifiers"] = identifiers
+    headers = {"content-type": "application/json"}
+    if args.admin_token:
+        headers["x-mock-admin-token"] = args.admin_token
+    request = urllib.request.Request(
+        args.url.rstrip("/") + "/__mock/events",
+        data=json.dumps(body).encode(),
+        headers=headers,
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            result = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            reason = json.loads(exc.read()).get("error", exc.reason)
+        except ValueError:
+            reason = exc.reason
+        raise ConfigError(f"fire failed ({exc.code}): {reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ConfigError(f"cannot reach {args.url}: {getattr(exc, 'reason', exc)}") from None
+    deliveries = result.get("deliveries", [])
+    print(f"{len(deliveries)} deliveries")
+    for d in deliveries:
+        print(f"{d['id']} {d['status']} {d['eventType']} -> {d['targetUrl']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "schema":
+            from .schema import SDL
+
+            sys.stdout.write(SDL)
+            return 0
+        if args.command == "fire":
+            return fire(args)
+        return serve(settings_from(args))
+    except ConfigError as exc:
+        print(f"mock-semble: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,71 @@
+"""GraphQL error mapping (SPEC §1.3): every error leaves with an ``extensions.code``.
+
+Parse failures, validation failures and bad variable values keep their standard
+messages; errors raised on purpose (FORBIDDEN) keep their code; anything else is an
+unexpected fault and is masked so no internals or stack traces reach a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger("mock_semble.graphql")
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+MASKED_MESSAGE = "Internal server error."
+
+
+def error_code(error: GraphQLError, *, validated: bool) -> str:
+    """The code a client sees; ``validated`` says the document passed validation."""
+    if isinstance(error, GraphQLSyntaxError) or isinstance(
+        error.original_error, GraphQLSyntaxError
+    ):
+        return PARSE_FAILED
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if not validated:
+        return VALIDATION_FAILED
+    if error.path is None:
+        return BAD_USER_INPUT  # variable coercion: wrong type, bad enum, missing non-null
+    if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+        return INTERNAL
+    return BAD_USER_INPUT
+
+
+def format_error(error: GraphQLError, *, validated: bool) -> dict[str, Any]:
+    code = error_code(error, validated=validated)
+    if code == INTERNAL:
+        log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+        formatted: dict[str, Any] = {"message": MASKED_MESSAGE}
+        if error.path:
+            formatted["path"] = error.path
+        formatted["extensions"] = {"code": INTERNAL}
+        return formatted
+    formatted = error.formatted
+    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    return dict(formatted)
+
+
+def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
+    """The body of an HTTP-level refusal (4xx) in GraphQL's error shape."""
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+class ExecutionTracker(SchemaExtension):
+    """Marks the request context once execution starts, i.e. the document parsed and
+    validated; errors after that point are about input values or resolvers."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if context is not None:
+            context.validated = True
+        yield

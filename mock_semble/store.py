@@ -1,0 +1,242 @@
+"""The in-memory store: practices, tokens and subscriptions, with their indexes.
+
+Every method that changes state runs under one lock and validates before it
+writes, so each mutation is atomic and a refused one changes nothing. Indexes keep
+get/create/update/delete independent of how many subscriptions exist:
+
+- ``_subs``: id -> subscription (all practices, deleted included);
+- ``_by_practice``: practice id -> {id: subscription} in creation order;
+- ``_claims``: practice id -> {(url key, event type): id} for non-deleted ones,
+  which is what the duplicate rule asks about.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from .ids import IdFactory
+from .model import (
+    EventType,
+    Header,
+    Permission,
+    Practice,
+    Subscription,
+    Token,
+)
+from .rules import conflict, not_found, url_key
+
+Claim = tuple[str, EventType]
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """A partial update: ``None`` means "leave as it is"."""
+
+    url: str | None = None
+    event_types: tuple[EventType, ...] | None = None
+    label: str | None = None
+    headers: tuple[Header, ...] | None = None
+    delivery_paused: bool | None = None
+
+
+class Store:
+    """All mutable state of the contract API."""
+
+    def __init__(self, ids: IdFactory) -> None:
+        self.ids = ids
+        self.lock = threading.RLock()
+        self.practices: dict[str, Practice] = {}
+        self.tokens: dict[str, Token] = {}
+        self._subs: dict[str, Subscription] = {}
+        self._by_practice: dict[str, dict[str, Subscription]] = {}
+        self._claims: dict[str, dict[Claim, str]] = {}
+
+    # -- practices and tokens -------------------------------------------------
+
+    def add_practice(
+        self,
+        name: str,
+        *,
+        webhooks_enabled: bool = True,
+        practice_id: str | None = None,
+        configured: bool = False,
+    ) -> Practice:
+        with self.lock:
+            if practice_id is None:
+                practice_id = self._fresh_id(self.practices)
+            elif practice_id in self.practices:
+                raise ValueError(f"practice {practice_id} already exists")
+            practice = Practice(practice_id, name, webhooks_enabled, configured)
+            self.practices[practice_id] = practice
+            return practice
+
+    def add_token(
+        self,
+        practice_id: str,
+        permissions: Iterable[Permission],
+        *,
+        token: str | None = None,
+        configured: bool = False,
+    ) -> Token:
+        with self.lock:
+            if practice_id not in self.practices:
+                raise KeyError(practice_id)
+            if token is None:
+                token = self.ids.new_token()
+            elif token in self.tokens:
+                raise ValueError("token already exists")
+            record = Token(token, practice_id, frozenset(permissions), configured)
+            self.tokens[token] = record
+            return record
+
+    def token(self, token: str) -> Token | None:
+        return self.tokens.get(token)
+
+    # -- subscriptions --------------------------------------------------------
+
+    def get(self, practice_id: str, subscription_id: str) -> Subscription | None:
+        """The practice's subscription (deleted or not); a foreign one is missing."""
+        sub = self._subs.get(subscription_id)
+        if sub is None or sub.practice_id != practice_id:
+            return None
+        return sub
+
+    def find(self, subscription_id: str) -> Subscription | None:
+        """Any practice's subscription: for the control plane, never the contract API."""
+        return self._subs.get(subscription_id)
+
+    def list(self, practice_id: str, *, include_deleted: bool = False) -> list[Subscription]:
+        subs = self._by_practice.get(practice_id)
+        if not subs:
+            return []
+        if include_deleted:
+            return list(subs.values())
+        return [sub for sub in subs.values() if not sub.deleted]
+
+    def count(self) -> int:
+        return len(self._subs)
+
+    def create(
+        self,
+        practice_id: str,
+        *,
+        url: str,
+        event_types: tuple[EventType, ...],
+        label: str,
+        headers: tuple[Header, ...] | None,
+        now: datetime,
+    ) -> Subscription:
+        key = url_key(url)
+        with self.lock:
+            claims = self._claims.setdefault(practice_id, {})
+            if any((key, event) in claims for event in event_types):
+                raise conflict()
+            sub = Subscription(
+                id=self._fresh_id(self._subs),
+                practice_id=practice_id,
+                secret=self.ids.new_secret(),
+                url=url,
+                label=label,
+                event_types=event_types,
+                headers=headers,
+                created_at=now,
+                updated_at=now,
+                url_key=key,
+            )
+            self._insert(sub)
+            return sub
+
+    def update(
+        self, practice_id: str, subscription_id: str, changes: Changes, *, now: datetime
+    ) -> Subscription:
+        with self.lock:
+            sub = self.get(practice_id, subscription_id)
+            if sub is None or sub.deleted:
+                raise not_found()
+            url = sub.url if changes.url is None else changes.url
+            events = sub.event_types if changes.event_types is None else changes.event_types
+            key = sub.url_key if changes.url is None else url_key(url)
+            claims = self._claims.setdefault(practice_id, {})
+            if any(claims.get((key, event), sub.id) != sub.id for event in events):
+                raise conflict()
+            self._release(sub)
+            sub.url, sub.url_key, sub.event_types = url, key, events
+            if changes.label is not None:
+                sub.label = changes.label
+            if changes.headers is not None:
+                sub.headers = changes.headers
+            if changes.delivery_paused is not None:
+                sub.delivery_paused = changes.delivery_paused
+            sub.updated_at = now
+            self._claim(sub)
+            return sub
+
+    def delete(self, practice_id: str, subscription_id: str, *, now: datetime) -> Subscription:
+        with self.lock:
+            sub = self.get(practice_id, subscription_id)
+            if sub is None or sub.deleted:
+                raise not_found()
+            self._release(sub)
+            sub.deleted = True
+            sub.updated_at = now
+            return sub
+
+    # -- reset and bulk load ---------------------------------------------------
+
+    def reset(self, practice_id: str | None = None) -> None:
+        """Drop subscriptions (one practice's, or all with runtime-added data)."""
+        with self.lock:
+            if practice_id is not None:
+                for sub_id in self._by_practice.pop(practice_id, {}):
+                    del self._subs[sub_id]
+                self._claims.pop(practice_id, None)
+                return
+            self._subs = {}
+            self._by_practice = {}
+            self._claims = {}
+            self.practices = {k: p for k, p in self.practices.items() if p.configured}
+            self.tokens = {
+                k: t
+                for k, t in self.tokens.items()
+                if t.configured and t.practice_id in self.practices
+            }
+
+    def insert_loaded(self, sub: Subscription) -> None:
+        """Add a subscription from a state document (already validated by the caller)."""
+        with self.lock:
+            sub.url_key = url_key(sub.url)
+            self._insert(sub)
+
+    def clear(self) -> None:
+        """Forget everything, configured data too (before loading a state document)."""
+        with self.lock:
+            self.practices, self.tokens = {}, {}
+            self._subs, self._by_practice, self._claims = {}, {}, {}
+
+    # -- internals ---------------------------------------------------------------
+
+    def _fresh_id(self, taken: dict[str, object]) -> str:
+        new_id = self.ids.new_id()
+        while new_id in taken:
+            new_id = self.ids.new_id()
+        return new_id
+
+    def _insert(self, sub: Subscription) -> None:
+        self._subs[sub.id] = sub
+        self._by_practice.setdefault(sub.practice_id, {})[sub.id] = sub
+        if not sub.deleted:
+            self._claim(sub)
+
+    def _claim(self, sub: Subscription) -> None:
+        claims = self._claims.setdefault(sub.practice_id, {})
+        for event in sub.event_types:
+            claims[(sub.url_key, event)] = sub.id
+
+    def _release(self, sub: Subscription) -> None:
+        claims = self._claims.get(sub.practice_id, {})
+        for event in sub.event_types:
+            if claims.get((sub.url_key, event)) == sub.id:
+                del claims[(sub.url_key, event)]
