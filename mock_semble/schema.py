@@ -12,8 +12,6 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 from strawberry.types.unset import UNSET
@@ -22,13 +20,11 @@ from . import webhooks
 from .clock import format_datetime, parse_datetime
 from .context import RequestContext, payload_error, require
 from .errors import ExecutionTracker
+from .limits import LIMIT_RULES, MAX_TOKENS
 from .model import EventType, Permission, Subscription
 from .rules import RuleError
 
 T = TypeVar("T")
-MAX_DEPTH = 20
-MAX_ALIASES = 30
-MAX_TOKENS = 10_000
 
 WebhookEventType = strawberry.enum(
     EventType, name="WebhookEventType", description="The kinds of event a webhook can receive."
@@ -249,9 +245,6 @@ DATETIME = strawberry.scalar(
     serialize=format_datetime,
     parse_value=parse_datetime,
 )
-
-# Built once: a limit rule made per request would defeat the validation cache.
-LIMIT_RULES = [depth_rule(MAX_DEPTH, None), alias_rule(MAX_ALIASES)]
 
 
 class MockSchema(strawberry.Schema):
