@@ -164,7 +164,9 @@ def serve(settings: Settings) -> int:
     configure_logging(settings.log_level)
     app = create_app(settings)  # may raise ConfigError (e.g. a bad state file)
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listener says so; without it keep-alive responses stall ~40 ms (Nagle + delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
@@ -222,7 +224,8 @@ def fire(args: argparse.Namespace) -> int:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:
+        # The server bounds a waiting call itself (the whole retry schedule can take minutes).
+        with urllib.request.urlopen(request, timeout=600 if args.wait else 30) as response:
             result = json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
@@ -233,10 +236,19 @@ def fire(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError) as exc:
         raise ConfigError(f"cannot reach {args.url}: {getattr(exc, 'reason', exc)}") from None
     deliveries = result.get("deliveries", [])
-    print(f"{len(deliveries)} deliveries")
+    print(f"{len(deliveries)} {'delivery' if len(deliveries) == 1 else 'deliveries'}")
     for d in deliveries:
-        print(f"{d['id']} {d['status']} {d['eventType']} -> {d['targetUrl']}")
-    return 0
+        line = f"{d['id']} {d['status']} {d['eventType']} -> {d['targetUrl']}"
+        if d["attempts"]:
+            last = d["attempts"][-1]
+            outcome = last["error"] or f"HTTP {last['responseStatus']}"
+            if last["responseStatus"] is None and last["error"] is None:
+                outcome = "signed, not sent"
+            count = len(d["attempts"])
+            line += f" ({count} attempt{'s' if count > 1 else ''}, last: {outcome})"
+        print(line)
+    # With --wait a failed delivery is a failed command, so scripts can stop on it.
+    return 1 if args.wait and any(d["status"] == "failed" for d in deliveries) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

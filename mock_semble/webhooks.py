@@ -49,7 +49,10 @@ def update_webhook(
     now: datetime,
     allow_http_localhost: bool = False,
 ) -> Subscription:
-    if not is_object_id(subscription_id):
+    # The lookup comes before input validation: an unknown id is "not found" whatever
+    # the input says (the store looks again, atomically, when it applies the change).
+    existing = store.get(practice_id, subscription_id) if is_object_id(subscription_id) else None
+    if existing is None or existing.deleted:
         raise not_found()
     changes = Changes(
         url=None if url is None else check_url(url, allow_http_localhost=allow_http_localhost),
@@ -59,11 +62,7 @@ def update_webhook(
         delivery_paused=delivery_paused,
     )
     if changes == Changes():
-        # An empty input is a successful no-op: nothing changes, not even updatedAt.
-        sub = store.get(practice_id, subscription_id)
-        if sub is None or sub.deleted:
-            raise not_found()
-        return sub
+        return existing  # an empty input is a successful no-op, updatedAt included
     return store.update(practice_id, subscription_id, changes, now=now)
 
 
