@@ -1,0 +1,292 @@
+"""The container image (Dockerfile) end to end: health check, GraphQL, webhook delivery, user.
+
+Needs a Docker daemon and the image ``mock-semble:ci`` (``scripts/docker_ci_setup.sh`` provides
+both).  Without them the tests skip, unless ``MOCK_SEMBLE_REQUIRE_DOCKER=1`` (set by CI), in
+which case they fail.  ``MOCK_SEMBLE_IMAGE`` names another image to test.
+
+The container runs with ``--network host`` on a free, non-default port given only through
+``MOCK_SEMBLE_PORT``, so a ``healthy`` status proves that the image's HEALTHCHECK follows the
+configured port rather than a hard-wired 8000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+IMAGE = os.environ.get("MOCK_SEMBLE_IMAGE", "mock-semble:ci")
+REQUIRE_DOCKER = os.environ.get("MOCK_SEMBLE_REQUIRE_DOCKER") == "1"
+TOKEN = "test-token"
+START_TIMEOUT = 60.0  # seconds for the server to answer and the health check to pass
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_DOCKER:
+        pytest.fail(f"{reason} (MOCK_SEMBLE_REQUIRE_DOCKER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _docker(*args: str, timeout: float = 60.0, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"docker {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def docker_image() -> str:
+    if shutil.which("docker") is None:
+        _unavailable("no docker client on PATH")
+    try:
+        info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        _unavailable("'docker info' timed out: no Docker daemon answers")
+    if info.returncode != 0:
+        _unavailable(f"no Docker daemon answers 'docker info': {info.stderr.strip()[:200]}")
+    if _docker("image", "inspect", IMAGE, check=False).returncode != 0:
+        _unavailable(f"image {IMAGE} is absent (build it with scripts/docker_ci_setup.sh)")
+    return IMAGE
+
+
+def _free_port() -> int:
+    # --network host: the container binds the host's 0.0.0.0, so probe the same address.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("0.0.0.0", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http(
+    method: str,
+    url: str,
+    body: object | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, object]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+@dataclass
+class Container:
+    name: str
+    port: int
+    base: str
+
+    def logs(self) -> str:
+        proc = _docker("logs", "--tail", "200", self.name, check=False, timeout=30)
+        return f"--- docker logs {self.name} ---\n{proc.stdout}{proc.stderr}"
+
+    def state(self) -> dict:
+        proc = _docker("inspect", "--format", "{{json .State}}", self.name, check=False)
+        return json.loads(proc.stdout) if proc.returncode == 0 else {}
+
+    def graphql(self, query: str) -> dict:
+        status, body = _http("POST", f"{self.base}/graphql", {"query": query}, {"x-token": TOKEN})
+        assert status == 200, f"POST /graphql answered {status}: {body}\n{self.logs()}"
+        assert isinstance(body, dict) and not body.get("errors"), f"{body}\n{self.logs()}"
+        return body["data"]
+
+
+@pytest.fixture(scope="module")
+def container(docker_image: str) -> Iterator[Container]:
+    port = _free_port()
+    assert port != 8000
+    name = f"mock-semble-test-{uuid.uuid4().hex[:10]}"
+    box = Container(name=name, port=port, base=f"http://127.0.0.1:{port}")
+    try:
+        _docker(
+            "run",
+            "--detach",
+            "--name",
+            name,
+            "--network",
+            "host",
+            "--env",
+            f"MOCK_SEMBLE_PORT={port}",
+            "--env",
+            "MOCK_SEMBLE_ALLOW_HTTP_LOCALHOST=1",
+            "--health-interval=1s",
+            "--health-timeout=5s",
+            "--health-retries=3",
+            docker_image,
+        )
+        _wait_until_serving(box)
+        yield box
+    finally:
+        _docker("rm", "--force", "--volumes", name, check=False, timeout=60)
+
+
+def _wait_until_serving(box: Container) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last: object = None
+    while time.monotonic() < deadline:
+        state = box.state()
+        if state and not state.get("Running", False):
+            pytest.fail(f"container exited early: {state}\n{box.logs()}", pytrace=False)
+        try:
+            status, last = _http("GET", f"{box.base}/__mock/health", timeout=2)
+            if status == 200:
+                return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.2)
+    pytest.fail(f"/__mock/health never answered 200 (last: {last!r})\n{box.logs()}", pytrace=False)
+
+
+# ---------------------------------------------------------------- a webhook receiver on the host
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with receiver.arrived:
+                    receiver.requests.append(
+                        Received(self.command, self.path, dict(self.headers.items()), body)
+                    )
+                    receiver.arrived.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_PUT = do_GET = _record
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for(self, count: int, timeout: float) -> list[Received]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.requests) >= count, timeout=timeout)
+            return list(self.requests)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    rec.thread.start()
+    try:
+        yield rec
+    finally:
+        rec.server.shutdown()
+        rec.server.server_close()
+
+
+# ------------------------------------------------------------------------------------ the tests
+
+
+def test_health_check_follows_the_configured_port(container: Container) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    status = None
+    while time.monotonic() < deadline:
+        state = container.state()
+        status = (state.get("Health") or {}).get("Status")
+        if status in ("healthy", "unhealthy") or not state.get("Running", False):
+            break
+        time.sleep(0.5)
+    assert status == "healthy", (
+        f"health status {status!r} with MOCK_SEMBLE_PORT={container.port}: "
+        f"{json.dumps(container.state().get('Health'), indent=1)}\n{container.logs()}"
+    )
+
+
+def test_runs_as_non_root(container: Container) -> None:
+    uid = _docker("exec", container.name, "id", "-u").stdout.strip()
+    assert uid.isdigit() and uid != "0", f"container runs as uid {uid!r}"
+
+
+def test_graphql_round_trip_and_signed_delivery(container: Container, receiver: Receiver) -> None:
+    hook_url = f"http://127.0.0.1:{receiver.port}/hook"
+    created = container.graphql(
+        "mutation { createWebhook(input: {"
+        f'url: "{hook_url}", eventTypes: [PATIENT_CREATED], label: "docker"'
+        "}) { data { id secret } error } }"
+    )["createWebhook"]
+    assert created["error"] is None, created
+    hook_id, secret = created["data"]["id"], created["data"]["secret"]
+    assert hook_id and secret
+
+    listed = container.graphql("{ webhooks { id } }")["webhooks"]
+    assert hook_id in [w["id"] for w in listed], listed
+
+    status, answer = _http(
+        "POST",
+        f"{container.base}/__mock/events",
+        {"eventType": "PATIENT_CREATED", "wait": True},
+    )
+    assert 200 <= status < 300, (
+        f"POST /__mock/events answered {status}: {answer}\n{container.logs()}"
+    )
+
+    receiver.wait_for(1, timeout=15)
+    time.sleep(0.5)  # a second, unexpected delivery would have arrived by now
+    got = receiver.wait_for(1, timeout=0)
+    assert len(got) == 1, f"expected one delivery, got {got}\n{container.logs()}"
+    delivery = got[0]
+    assert delivery.method == "POST" and delivery.path == "/hook", delivery
+    payload = json.loads(delivery.body)
+    assert payload.get("eventType") == "patient.created", payload
+    assert b'"eventType":"patient.created"' in delivery.body, delivery.body
+
+    headers = {k.lower(): v for k, v in delivery.headers.items()}
+    assert "x-webhook-signature" in headers, headers
+    # default scheme "semble": X-Webhook-Signature: t=<unix s>,v1=<hex of HMAC(secret, t.body)>
+    parts = dict(item.split("=", 1) for item in headers["x-webhook-signature"].split(","))
+    expected = hmac.new(
+        secret.encode(), parts["t"].encode() + b"." + delivery.body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(parts.get("v1", ""), expected), headers["x-webhook-signature"]
