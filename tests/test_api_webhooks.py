@@ -258,10 +258,11 @@ async def test_list_is_in_creation_order(client: httpx.AsyncClient) -> None:
 
 
 async def test_aliases_get_their_own_payload_error_paths(client: httpx.AsyncClient) -> None:
-    query = """mutation {
-      a: createWebhook(input: {url: "https://x.com/1", eventTypes: [PATIENT_CREATED], label: "a"}) { error }
-      b: createWebhook(input: {url: "https://x.com/1", eventTypes: [PATIENT_CREATED], label: "b"}) { error }
-    }"""
+    fields = 'url: "https://x.com/1", eventTypes: [PATIENT_CREATED]'
+    query = f"""mutation {{
+      a: createWebhook(input: {{{fields}, label: "a"}}) {{ error }}
+      b: createWebhook(input: {{{fields}, label: "b"}}) {{ error }}
+    }}"""
     body = await gql(client, query)
     assert body["data"]["a"]["error"] is None
     assert [e["path"] for e in payload_errors(body)] == [["b"]]
