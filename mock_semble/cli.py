@@ -145,6 +145,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.config:
         fields["practices"], fields["tokens"] = load_config_file(Path(args.config))
     if args.state_file:
+        if args.config:
+            # Both would define the practices and tokens; refuse rather than pick one.
+            raise ConfigError(
+                "--config and --state-file cannot be combined: "
+                "a state file carries its own practices and tokens"
+            )
         path = Path(args.state_file)
         if not path.is_file():
             raise ConfigError(f"--state-file not found: {path}")

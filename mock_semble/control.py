@@ -191,6 +191,8 @@ async def not_found(request: Request) -> Response:
 
 def routes(extra: list[Route] | None = None) -> list[Route]:
     """Every ``/__mock`` route; ``extra`` are contributed by the delivery engine etc."""
+    from .snapshot import get_state, put_state  # snapshot imports this module
+
     table = [
         Route("/__mock/reset", guarded(reset), methods=["POST"]),
         Route("/__mock/practices", guarded(create_practice), methods=["POST"]),
@@ -198,6 +200,8 @@ def routes(extra: list[Route] | None = None) -> list[Route]:
         Route("/__mock/tokens", guarded(create_token), methods=["POST"]),
         Route("/__mock/clock", guarded(clock), methods=["GET", "PUT", "DELETE"]),
         Route("/__mock/requests", guarded(requests_journal), methods=["GET", "DELETE"]),
+        Route("/__mock/state", guarded(get_state), methods=["GET"]),
+        Route("/__mock/state", guarded(put_state), methods=["PUT"]),
     ]
     return [
         Route("/__mock/health", health, methods=["GET"]),

@@ -130,7 +130,8 @@ async def graphql_endpoint(request: Request) -> Response:
         variables=variables,
         practice_id=practice_id,
         status=status,
-        error_codes=[e["extensions"]["code"] for e in content.get("errors", ())],
+        error_codes=[e["extensions"]["code"] for e in content.get("errors", ())]
+        + [e["code"] for e in content.get("extensions", {}).get("payloadErrors", ())],
         body_size=body_size,
     )
     return JSONResponse(content, status_code=status)

@@ -1,0 +1,158 @@
+"""The delivery journal (``/__mock/deliveries``): bounded, filterable, never a secret.
+
+A :class:`Delivery` is one event sent to one subscription: one body, one ``eventId``,
+and the attempt series that carried it. A redelivery is a new entry with the same
+``eventId`` and body, so each entry's ``status`` describes exactly one series.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .clock import format_datetime
+from .model import EventType
+
+PENDING = "pending"
+RETRYING = "retrying"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+SKIPPED_PAUSED = "skipped_paused"
+RECORDED = "recorded"
+STATUSES = (PENDING, RETRYING, SUCCEEDED, FAILED, SKIPPED_PAUSED, RECORDED)
+FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, SKIPPED_PAUSED, RECORDED})
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One HTTP request (or, with empty ``request_headers``, one that was never sent)."""
+
+    number: int
+    at: datetime
+    request_headers: dict[str, str]
+    response_status: int | None = None
+    response_body: str | None = None
+    duration_ms: float = 0.0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "at": format_datetime(self.at),
+            "requestHeaders": dict(self.request_headers),
+            "responseStatus": self.response_status,
+            "responseBody": self.response_body,
+            "durationMs": self.duration_ms,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One event-to-subscription delivery. The secret is looked up per attempt, never kept."""
+
+    id: str
+    event_id: str
+    event_type: EventType
+    subscription_id: str
+    practice_id: str
+    url: str
+    target_url: str
+    body: str
+    created_at: datetime
+    # Custom headers as they were when the event fired; retries and redeliveries reuse them.
+    custom_headers: tuple[tuple[str, str], ...] = ()
+    status: str = PENDING
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "eventId": self.event_id,
+            "eventType": self.event_type.dotted,
+            "subscriptionId": self.subscription_id,
+            "practiceId": self.practice_id,
+            "url": self.url,
+            "targetUrl": self.target_url,
+            "status": self.status,
+            "body": self.body,
+            "createdAt": format_datetime(self.created_at),
+            "attempts": [attempt.to_json() for attempt in self.attempts],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Query filters of ``GET /__mock/deliveries``; ``None`` matches anything."""
+
+    subscription_id: str | None = None
+    event_type: EventType | None = None
+    status: str | None = None
+    practice_id: str | None = None
+
+    def matches(self, d: Delivery) -> bool:
+        return (
+            (self.subscription_id is None or d.subscription_id == self.subscription_id)
+            and (self.event_type is None or d.event_type is self.event_type)
+            and (self.status is None or d.status == self.status)
+            and (self.practice_id is None or d.practice_id == self.practice_id)
+        )
+
+
+class Journal:
+    """Deliveries in creation order, at most ``size`` of them once they are final.
+
+    Entries still in progress are never dropped (their task still writes to them); when
+    the journal is over its size, the entries that became final longest ago go first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._entries: dict[str, Delivery] = {}
+        self._finished: deque[str] = deque()  # ids in the order they became final
+
+    def add(self, delivery: Delivery) -> None:
+        self._entries[delivery.id] = delivery
+        if delivery.final:
+            self._finished.append(delivery.id)
+        self._trim()
+
+    def finished(self, delivery: Delivery) -> None:
+        """Called once when ``delivery`` reaches a final status."""
+        if delivery.id in self._entries:
+            self._finished.append(delivery.id)
+            self._trim()
+
+    def _trim(self) -> None:
+        while len(self._entries) > self.size and self._finished:
+            self._entries.pop(self._finished.popleft(), None)
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self._entries.get(delivery_id)
+
+    def select(self, query: Filter | None = None) -> list[Delivery]:
+        if query is None:
+            return list(self._entries.values())
+        return [d for d in self._entries.values() if query.matches(d)]
+
+    def remove_where(self, practice_id: str | None = None) -> list[Delivery]:
+        """Drop every entry (or one practice's); return what was dropped."""
+        if practice_id is None:
+            dropped = list(self._entries.values())
+            self._entries.clear()
+            self._finished.clear()
+            return dropped
+        dropped = [d for d in self._entries.values() if d.practice_id == practice_id]
+        for d in dropped:
+            del self._entries[d.id]
+        self._finished = deque(i for i in self._finished if i in self._entries)
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self._entries)
