@@ -2,7 +2,8 @@
 
 The public namespace is small and lazy so that ``import mock_semble`` stays cheap:
 ``sign``/``verify`` and their exceptions come from :mod:`mock_semble.signing`,
-``MockSembleServer`` from :mod:`mock_semble.testing`.
+``MockSembleServer``/``MockSembleClient`` from :mod:`mock_semble.testing` and
+``WebhookReceiver`` from :mod:`mock_semble.receiver`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _LAZY = {
     "InvalidSignature": "mock_semble.signing",
     "StaleTimestamp": "mock_semble.signing",
     "MockSembleServer": "mock_semble.testing",
+    "MockSembleClient": "mock_semble.testing",
+    "MockSembleError": "mock_semble.testing",
+    "WebhookReceiver": "mock_semble.receiver",
 }
 
 __all__ = ["__version__", *_LAZY]
