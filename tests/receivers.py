@@ -14,12 +14,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from mock_semble.testing import MockSembleServer
+from mock_semble.testing import MockSembleClient, MockSembleServer
 
 HOLD_LIMIT = 30.0  # a held request is answered after this long even if never released
 
@@ -165,12 +164,7 @@ class Receiver:
     def __enter__(self) -> Receiver:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 
@@ -183,32 +177,41 @@ def closed_port() -> int:
     return port
 
 
-CREATE = """mutation($input: CreateWebhookInput!) {
-  createWebhook(input: $input) { data { id secret url } error }
-}"""
 UPDATE = """mutation($id: ID!, $input: UpdateWebhookInput!) {
   updateWebhook(id: $id, input: $input) { data { id deliveryPaused } error }
 }"""
 DELETE = """mutation($id: ID!) { deleteWebhook(id: $id) { data { id deleted } error } }"""
+UNFINISHED = ("pending", "retrying")
 
 
 class Driver:
     """Talks to a live mock the way a user does: GraphQL for subscriptions, the
-    control plane for events and the journal."""
+    control plane for events and the journal.
+
+    A thin layer over its own :class:`MockSembleClient` (``self.client``: own connection
+    pool, so a driver opened inside a receiver thread never shares one with the test);
+    what it adds is assertion-style GraphQL, camelCase ``fire`` fields as sent on the wire,
+    and polling helpers. Refused control calls raise :class:`MockSembleError`."""
 
     def __init__(self, server: MockSembleServer, token: str = "test-token") -> None:
         self.server = server
-        self.http = httpx.Client(base_url=server.url, timeout=30)
         self.token = token
+        self.client = MockSembleClient(
+            server.url,
+            token=token,
+            practice_id=server.practice_id,
+            admin_token=server.admin_token,
+            timeout=30,
+        )
+
+    @property
+    def http(self) -> httpx.Client:
+        """Raw HTTP against the mock (``base_url`` is its URL), for wire-level assertions."""
+        return self.client.http
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"x-token": self.token},
-        )
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
+        """The operation's ``data``; fails on any GraphQL error."""
+        result = self.client.execute(query, variables or {}, token=self.token)
         assert "errors" not in result, result
         data: dict[str, Any] = result["data"]
         return data
@@ -220,14 +223,16 @@ class Driver:
         headers: Iterable[tuple[str, str]] | None = None,
         label: str = "test",
     ) -> dict[str, Any]:
-        """Create a subscription; return ``{id, secret, url}``."""
-        given: dict[str, Any] = {"url": url, "eventTypes": list(events), "label": label}
-        if headers is not None:
-            given["headers"] = [{"key": k, "value": v} for k, v in headers]
-        payload = self.graphql(CREATE, {"input": given})["createWebhook"]
-        assert payload["error"] is None, payload
-        data: dict[str, Any] = payload["data"]
-        return data
+        """Create a subscription; return it (``id``, ``secret``, ``url``…)."""
+        mapping = None
+        if headers is not None:  # create_webhook takes a mapping: keys must stay distinct
+            pairs = list(headers)
+            mapping = dict(pairs)
+            if len(mapping) != len(pairs):
+                raise ValueError(f"duplicate header keys would be merged: {pairs}")
+        return self.client.create_webhook(
+            url, events, label=label, headers=mapping, token=self.token
+        )
 
     def update(self, sub_id: str, **changes: Any) -> None:
         payload = self.graphql(UPDATE, {"id": sub_id, "input": changes})["updateWebhook"]
@@ -238,44 +243,43 @@ class Driver:
         assert payload["error"] is None, payload
 
     def fire(self, event_type: str = "PATIENT_CREATED", **body: Any) -> list[dict[str, Any]]:
-        response = self.http.post("/__mock/events", json={"eventType": event_type, **body})
-        assert response.status_code == 200, response.text
-        deliveries: list[dict[str, Any]] = response.json()["deliveries"]
+        """``POST /__mock/events`` with ``body`` as given (camelCase: ``subscriptionId=``,
+        ``identifiers=``, ``wait=``). Unlike ``MockSembleClient.fire`` it does not wait
+        unless ``wait=True`` is passed."""
+        answer = self.client.control("POST", "events", json={"eventType": event_type, **body})
+        deliveries: list[dict[str, Any]] = answer["deliveries"]
         return deliveries
 
     def deliveries(self, **filters: str) -> list[dict[str, Any]]:
-        response = self.http.get("/__mock/deliveries", params=filters)
-        assert response.status_code == 200, response.text
-        deliveries: list[dict[str, Any]] = response.json()["deliveries"]
-        return deliveries
+        return self.client.deliveries(**filters)
 
     def delivery(self, delivery_id: str) -> dict[str, Any]:
-        response = self.http.get(f"/__mock/deliveries/{delivery_id}")
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
+        return self.client.delivery(delivery_id)
 
-    def wait_final(self, delivery_id: str, timeout: float = 15.0) -> dict[str, Any]:
-        """Poll the journal until the delivery is final (for deliveries fired without wait)."""
+    def _poll(
+        self, delivery_id: str, done: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> tuple[bool, dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while True:
             delivery = self.delivery(delivery_id)
-            if delivery["status"] not in ("pending", "retrying"):
-                return delivery
+            if done(delivery):
+                return True, delivery
             if time.monotonic() > deadline:
-                raise AssertionError(f"delivery still {delivery['status']}: {delivery}")
+                return False, delivery
             time.sleep(0.02)
+
+    def wait_final(self, delivery_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        """Poll the journal until the delivery is final (for deliveries fired without wait)."""
+        final, delivery = self._poll(delivery_id, lambda d: d["status"] not in UNFINISHED, timeout)
+        if not final:
+            raise AssertionError(f"delivery still {delivery['status']}: {delivery}")
+        return delivery
 
     def wait_until(self, delivery_id: str, status: str, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.delivery(delivery_id)["status"] != status:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
+        return self._poll(delivery_id, lambda d: d["status"] == status, timeout)[0]
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
     def __enter__(self) -> Driver:
         return self
