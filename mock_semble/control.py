@@ -11,6 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -103,7 +104,10 @@ async def reset(request: Request) -> Response:
     if practice_id is not None and practice_id not in runtime.store.practices:
         raise BadRequest(f"unknown practice {practice_id!r}", 404)
     runtime.reset(practice_id)
-    return JSONResponse({"reset": "practice" if practice_id else "all", "practiceId": practice_id})
+    return JSONResponse(
+        {"reset": "practice" if practice_id else "all", "practiceId": practice_id},
+        background=BackgroundTask(runtime.store.collect_garbage),  # free after answering
+    )
 
 
 def practice_json(practice: Any) -> dict[str, Any]:

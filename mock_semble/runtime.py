@@ -99,7 +99,7 @@ class Runtime:
             if practice_id is None:
                 load_into(self.store, self.startup, configured=True)
             else:
-                self.store.reset(practice_id)
+                self.store.reset_practice(practice_id)
                 for record in self.startup_subscriptions:
                     if record.practice_id == practice_id and self.store.find(record.id) is None:
                         self.store.insert_loaded(record.materialize())

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -416,5 +417,6 @@ async def put_state(request: Request) -> Response:
                 "tokens": len(state.tokens),
                 "subscriptions": len(state.subscriptions),
             }
-        }
+        },
+        background=BackgroundTask(runtime.store.collect_garbage),
     )

@@ -53,6 +53,7 @@ class Store:
         self._subs: dict[str, Subscription] = {}
         self._by_practice: dict[str, dict[str, Subscription]] = {}
         self._claims: dict[str, dict[Claim, str]] = {}
+        self._garbage: list[object] = []
 
     # -- practices and tokens -------------------------------------------------
 
@@ -186,23 +187,12 @@ class Store:
 
     # -- reset and bulk load ---------------------------------------------------
 
-    def reset(self, practice_id: str | None = None) -> None:
-        """Drop subscriptions (one practice's, or all with runtime-added data)."""
+    def reset_practice(self, practice_id: str) -> None:
+        """Drop one practice's subscriptions (the practice and its tokens stay)."""
         with self.lock:
-            if practice_id is not None:
-                for sub_id in self._by_practice.pop(practice_id, {}):
-                    del self._subs[sub_id]
-                self._claims.pop(practice_id, None)
-                return
-            self._subs = {}
-            self._by_practice = {}
-            self._claims = {}
-            self.practices = {k: p for k, p in self.practices.items() if p.configured}
-            self.tokens = {
-                k: t
-                for k, t in self.tokens.items()
-                if t.configured and t.practice_id in self.practices
-            }
+            for sub_id in self._by_practice.pop(practice_id, {}):
+                del self._subs[sub_id]
+            self._claims.pop(practice_id, None)
 
     def insert_loaded(self, sub: Subscription) -> None:
         """Add a subscription from a state document (already validated by the caller)."""
@@ -211,10 +201,21 @@ class Store:
             self._insert(sub)
 
     def clear(self) -> None:
-        """Forget everything, configured data too (before loading a state document)."""
+        """Forget everything, configured data too (before loading a state document).
+
+        The old containers are parked rather than freed: freeing 10^4 records takes
+        milliseconds, which a reset request should not wait for (like Redis' lazy free).
+        :meth:`collect_garbage` frees them, after the response has gone."""
         with self.lock:
+            self._garbage.append((self._subs, self._by_practice, self._claims))
             self.practices, self.tokens = {}, {}
             self._subs, self._by_practice, self._claims = {}, {}, {}
+
+    def collect_garbage(self) -> None:
+        """Free what :meth:`clear` parked."""
+        with self.lock:
+            garbage, self._garbage = self._garbage, []
+        garbage.clear()
 
     # -- internals ---------------------------------------------------------------
 

@@ -29,7 +29,7 @@ import httpx
 from .config import DELIVERY_MODES, ConfigError, Settings, parse_forward, parse_retry_schedule
 from .model import ALL_PERMISSIONS
 
-# What the pytest fixture starts with (documented in the README, "Testing with pytest"): receivers are
+# What the pytest fixture starts with (README, "Testing with pytest"): receivers are
 # local, and failed deliveries retry within a fraction of a second, not 31 s.
 PYTEST_DEFAULTS: dict[str, Any] = {
     "allow_http_localhost": True,

@@ -148,3 +148,17 @@ async def test_bad_clock_input(client: httpx.AsyncClient, payload: dict[str, obj
     r = await client.put("/__mock/clock", json=payload)
     assert r.status_code == 400 and "error" in r.json()
     assert (await client.get("/__mock/clock")).json()["offsetSeconds"] == 0
+
+
+async def test_reset_frees_the_old_store_after_answering(
+    client: httpx.AsyncClient, app: object
+) -> None:
+    store = app.state.runtime.store  # type: ignore[attr-defined]
+    await gql(client, CREATE, {"input": webhook_input()})
+    r = await client.post("/__mock/reset")
+    assert r.status_code == 200
+    assert store._garbage == []  # the background task ran once the answer was sent
+    store.clear()
+    assert len(store._garbage) == 1  # parked, not freed inline
+    store.collect_garbage()
+    assert store._garbage == []
