@@ -18,6 +18,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from .clock import format_datetime
 from .context import RequestContext
 from .errors import VALIDATION_FAILED, format_error, request_error
+from .fastpath import compile_document
 from .runtime import Runtime
 from .schema import schema
 
@@ -142,7 +143,15 @@ async def execute(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     context: RequestContext,
+    *,
+    fast_path: bool = True,
 ) -> tuple[int, dict[str, Any]]:
+    if fast_path:  # plain documents answered from a compiled plan (see fastpath.py)
+        compiled = compile_document(query, operation_name)
+        if compiled is not None:
+            content = compiled.run(variables, context)
+            if content is not None:
+                return 200, content
     try:
         result = await schema.execute(
             query, variable_values=variables, context_value=context, operation_name=operation_name
