@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine for mock-semble: venv, package, offline GraphiQL assets.
 #   scripts/setup.sh          what `mock-semble serve` needs
-#   scripts/setup.sh --test   plus test tools (pytest extras, Chromium, npm client libs)
+#   scripts/setup.sh --test   plus test tools (pytest extras, Chromium, wrk, npm client libs)
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,10 @@ PYTHON=${PYTHON:-python3}
 
 need_apt=()
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
-if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ "$want_test" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)      # the GraphiQL browser test
+  command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)     # the benchmark's load generator
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: apt-get install ${need_apt[*]}"
