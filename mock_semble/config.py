@@ -60,7 +60,7 @@ class Settings:
     delivery_mode: str = "send"
     forwards: tuple[tuple[str, str], ...] = ()
     ca_bundle: Path | None = None
-    delivery_concurrency: int = 8  # httpcore scans its whole pool per request (see docs/benchmarks.md)
+    delivery_concurrency: int = 8  # httpcore scans its pool per request: docs/benchmarks.md
     # bounded journals, so a long CI run cannot grow memory without limit
     request_journal_size: int = 1000
     delivery_journal_size: int = 10000

@@ -7,13 +7,13 @@ import random
 import re
 import secrets
 
-ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+ID_PATTERN = re.compile(r"[0-9a-f]{24}")  # used with fullmatch: "$" would admit a trailing "\n"
 SECRET_PREFIX = "whsec_"
 
 
 def is_object_id(value: object) -> bool:
     """True for an ObjectId-like id: exactly 24 lower-case hex digits."""
-    return isinstance(value, str) and ID_PATTERN.match(value) is not None
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 class IdFactory:

@@ -46,7 +46,7 @@ RESERVED_HEADERS = frozenset(
     }
 )
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch only
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -164,7 +164,7 @@ def check_headers(headers: Iterable[Header] | None) -> tuple[Header, ...] | None
     for key, value in items:
         if not 1 <= len(key) <= MAX_HEADER_KEY:
             raise _header_error(f"key must be between 1 and {MAX_HEADER_KEY} characters")
-        if not _TOKEN.match(key):
+        if not _TOKEN.fullmatch(key):
             raise _header_error(f"key {key!r} is not a valid HTTP header name")
         lowered = key.lower()
         if lowered in RESERVED_HEADERS:

@@ -237,3 +237,17 @@ def test_header_limits() -> None:
             check_headers(headers)
         assert err.value.message.startswith("invalid header: ")
         assert (err.value.code, err.value.status) == ("INVALID_HEADERS", 400)
+
+
+@pytest.mark.parametrize("key", ["X-A\n", "X-A\r\n", "\nX-A"])
+def test_header_keys_with_line_breaks_are_refused(key: str) -> None:
+    # a regex ending in "$" matches before a trailing newline: the rule must not
+    with pytest.raises(RuleError):
+        check_headers([(key, "v")])
+
+
+def test_object_ids_admit_no_trailing_newline() -> None:
+    from mock_semble.ids import is_object_id
+
+    assert is_object_id("0" * 24)
+    assert not is_object_id("0" * 24 + "\n")
