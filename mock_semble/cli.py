@@ -75,6 +75,9 @@ def build_parser() -> Parser:
     serve.add_argument(
         "--request-journal-size", default=env_default("--request-journal-size", "1000")
     )
+    serve.add_argument(
+        "--delivery-journal-size", default=env_default("--delivery-journal-size", "10000")
+    )
 
     commands.add_parser("schema", help="print the GraphQL SDL")
 
@@ -111,6 +114,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "allow_http_localhost": args.allow_http_localhost or env_flag("--allow-http-localhost"),
         "retry_schedule": parse_retry_schedule(args.retry_schedule),
         "request_journal_size": _int(args.request_journal_size, "--request-journal-size", 1, 10**6),
+        "delivery_journal_size": _int(
+            args.delivery_journal_size, "--delivery-journal-size", 1, 10**6
+        ),
     }
     if args.seed is not None:
         fields["seed"] = _int(args.seed, "--seed", 0, 2**63)
@@ -160,7 +166,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def serve(settings: Settings) -> int:
     import asyncio
+    import contextlib
+    import signal
     import socket
+    from collections.abc import Iterator
 
     import uvicorn
 
@@ -189,6 +198,15 @@ def serve(settings: Settings) -> int:
             await super().startup(sockets=sockets)
             if not self.should_exit:
                 print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises the signal that stopped it once shutdown is complete, so
+            # SIGTERM would end the process with -15 (143) after a clean shutdown. A
+            # finished graceful shutdown on SIGTERM is a normal exit (0); Ctrl-C still 130.
+            with super().capture_signals():
+                yield
+                self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
 
     config = uvicorn.Config(
         app,

@@ -17,8 +17,13 @@ def truncate_ms(moment: datetime) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``: ``2026-11-28T15:02:26.123Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    # not strftime: its %Y does not pad years before 1000 ("1-01-01"), which no
+    # ISO-8601 parser (our own state import included) reads back
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_datetime(text: str) -> datetime:

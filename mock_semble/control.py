@@ -7,18 +7,18 @@ Bad input is a 4xx ``{"error": …}``; an unknown id is a 404.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
 from .clock import parse_datetime
 from .config import ConfigError, parse_permissions
+from .limits import parse_json
 from .runtime import Runtime
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -44,7 +44,10 @@ def runtime_of(request: Request) -> Runtime:
 
 async def json_body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
     """The request's JSON object; an empty body is ``{}`` where allowed."""
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # nobody reads the answer, but it is not a server fault
+        raise BadRequest("the client closed the connection during the body") from None
     if len(body) > MAX_CONTROL_BODY:
         raise BadRequest("request body is too large", 413)
     if not body.strip():
@@ -52,8 +55,8 @@ async def json_body(request: Request, *, allow_empty: bool = True) -> dict[str, 
             return {}
         raise BadRequest("a JSON object body is required")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        data = parse_json(body)
+    except ValueError:
         raise BadRequest("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")

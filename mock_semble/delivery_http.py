@@ -72,6 +72,8 @@ def describe_error(exc: BaseException, timeout: float) -> str:
             return f"TLS error: {cause.reason or cause}"
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the receiver"
         if isinstance(cause, socket.gaierror):
             return f"DNS lookup failed: {cause.strerror}"
         cause = cause.__cause__ or cause.__context__
@@ -80,7 +82,7 @@ def describe_error(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"protocol error: {exc}"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return f"connection error: {exc or type(exc).__name__}"
+        return f"connection error: {str(exc) or type(exc).__name__}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

@@ -36,7 +36,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from . import webhooks
 from .clock import format_datetime
-from .limits import LIMIT_RULES, MAX_TOKENS
+from .limits import LIMIT_RULES, MAX_CACHED_QUERY, MAX_TOKENS
 from .model import Permission, Subscription
 from .rules import RuleError
 from .schema import schema
@@ -267,9 +267,17 @@ RESOLVERS: dict[str, Callable[[RequestContext, dict[str, Any], Plan], Any]] = {
 }
 
 
-@lru_cache(maxsize=512)
 def compile_document(query: str, operation_name: str | None) -> Compiled | None:
-    """The plan for a plain, valid document; ``None`` sends it down the full path."""
+    """The plan for a plain, valid document; ``None`` sends it down the full path.
+    Large documents are not compiled: the cache is keyed by the whole text, and 512
+    distinct documents near the 1 MiB body limit would hold half a gigabyte."""
+    if len(query) > MAX_CACHED_QUERY:
+        return None
+    return _compile_document(query, operation_name)
+
+
+@lru_cache(maxsize=512)
+def _compile_document(query: str, operation_name: str | None) -> Compiled | None:
     try:
         document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:

@@ -7,10 +7,9 @@ after authentication is a 200 with ``errors``/``extensions`` (SPEC §1.3).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -19,6 +18,7 @@ from .clock import format_datetime
 from .context import RequestContext
 from .errors import VALIDATION_FAILED, format_error, request_error
 from .fastpath import compile_document
+from .limits import parse_json
 from .runtime import Runtime
 from .schema import schema
 
@@ -55,11 +55,14 @@ async def read_body(request: Request) -> bytes:
             raise Refusal(413, "Request body is larger than 1 MiB.", "PAYLOAD_TOO_LARGE")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Refusal(413, "Request body is larger than 1 MiB.", "PAYLOAD_TOO_LARGE")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise Refusal(413, "Request body is larger than 1 MiB.", "PAYLOAD_TOO_LARGE")
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody reads the answer, but it is not a server fault
+        raise Refusal(400, "The client closed the connection during the body.") from None
     return b"".join(chunks)
 
 
@@ -69,8 +72,8 @@ def parse_request(body: bytes, content_type: str) -> tuple[str, dict[str, Any] |
     if media_type not in ("application/json", "application/graphql-response+json"):
         raise Refusal(415, "Content-Type must be application/json.", "UNSUPPORTED_MEDIA_TYPE")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = parse_json(body)
+    except ValueError:
         raise Refusal(400, "Request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise Refusal(400, "Request body must be a JSON object.")

@@ -1,16 +1,26 @@
-"""Query limits (SPEC §7): depth 20, aliases 30, tokens 10 000.
+"""Input limits (SPEC §7): query depth 20, aliases 30, tokens 10 000; JSON bodies.
 
 The depth rule is our own because strawberry's ``QueryDepthLimiter`` skips
 introspection fields, so a deeply nested ``__schema { types { ofType … } }``
 escaped it, and it fails on a spread of an unknown fragment. Introspection counts
 here like any field; GraphiQL's own introspection query is 15 deep and passes.
+The alias rule is our own too: strawberry's ``MaxAliasesLimiter`` expands every
+fragment spread again, so fragments that spread each other twice cost 2**n. Both
+rules measure each fragment once per document.
+
+:func:`parse_json` reads request bodies (GraphQL and control plane) and refuses what
+the mock could store but never send back (lone surrogates, NaN) or cannot parse
+without running out of stack (deep nesting).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Any, NoReturn
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -20,11 +30,14 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_rule
 
 MAX_DEPTH = 20
 MAX_ALIASES = 30
 MAX_TOKENS = 10_000
+MAX_JSON_DEPTH = 64  # request bodies nest 5 deep at most (a state document)
+# Documents longer than this are parsed and validated every time instead of cached:
+# every cache is bounded in entries, but an entry holds the whole text (up to 1 MiB).
+MAX_CACHED_QUERY = 16 * 1024
 
 
 def selection_depth(
@@ -32,30 +45,129 @@ def selection_depth(
     fragments: dict[str, FragmentDefinitionNode],
     limit: int,
     visiting: frozenset[str] = frozenset(),
+    memo: dict[tuple[str, int], int] | None = None,
 ) -> int:
-    """Depth of the deepest field below ``selection_set``; stops counting past ``limit``."""
+    """Depth of the deepest field below ``selection_set``; stops counting past ``limit``.
+    ``memo`` keeps each fragment's depth per remaining limit, so a fragment spread many
+    times is measured once."""
     if selection_set is None:
         return 0
+    if memo is None:
+        memo = {}
     deepest = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             depth = 1
             if selection.selection_set is not None and limit > 0:
-                depth += selection_depth(selection.selection_set, fragments, limit - 1, visiting)
+                depth += selection_depth(
+                    selection.selection_set, fragments, limit - 1, visiting, memo
+                )
         elif isinstance(selection, InlineFragmentNode):
-            depth = selection_depth(selection.selection_set, fragments, limit, visiting)
+            depth = selection_depth(selection.selection_set, fragments, limit, visiting, memo)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is None or name in visiting:  # other rules report these
                 continue
-            depth = selection_depth(fragment.selection_set, fragments, limit, visiting | {name})
+            if (name, limit) not in memo:
+                memo[(name, limit)] = selection_depth(
+                    fragment.selection_set, fragments, limit, visiting | {name}, memo
+                )
+            depth = memo[(name, limit)]
         else:
             continue
         deepest = max(deepest, depth)
         if deepest > limit:
             break
     return deepest
+
+
+def count_aliases(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    memo: dict[str, int],
+    visiting: frozenset[str] = frozenset(),
+) -> int:
+    """Aliased fields below ``selection_set``, a fragment counted at each of its spreads
+    (as strawberry counts them) but measured once (``memo``: fragment -> count)."""
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            total += selection.alias is not None
+            total += count_aliases(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, InlineFragmentNode):
+            total += count_aliases(selection.selection_set, fragments, memo, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in visiting:
+                continue
+            if name not in memo:
+                memo[name] = count_aliases(
+                    fragment.selection_set, fragments, memo, visiting | {name}
+                )
+            total += memo[name]
+    return total
+
+
+def alias_rule(max_aliases: int) -> type[ValidationRule]:
+    class MaxAliasesRule(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            fragments = {
+                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            memo: dict[str, int] = {}
+            total = sum(
+                count_aliases(d.selection_set, fragments, memo)
+                for d in node.definitions
+                if isinstance(d, OperationDefinitionNode)
+            )
+            if total > max_aliases:
+                self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return MaxAliasesRule
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body's JSON, or ValueError: UTF-8 (a BOM is tolerated), no NaN or
+    Infinity, nested at most MAX_JSON_DEPTH deep, and no lone UTF-16 surrogate
+    (``"\\ud800"`` decodes to a string that cannot be encoded as UTF-8 again, so every
+    later answer that contains it would fail)."""
+    text = body.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("JSON is nested too deeply") from None
+    # Cheap tests first: only a body with this many brackets can be this deep.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text):
+        _check_tree(data)
+    return data
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _check_tree(data: Any) -> None:
+    """Depth and strings of a decoded document, without recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError("JSON is nested too deeply")
+        if isinstance(value, str):
+            value.encode("utf-8")  # UnicodeEncodeError (a ValueError): a lone surrogate
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                key.encode("utf-8")
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
 
 
 def depth_rule(max_depth: int) -> type[ValidationRule]:

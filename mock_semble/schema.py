@@ -6,6 +6,7 @@ Resolvers are thin: authorise, call :mod:`mock_semble.webhooks`, map the result.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -20,7 +21,7 @@ from . import webhooks
 from .clock import format_datetime, parse_datetime
 from .context import RequestContext, payload_error, require
 from .errors import ExecutionTracker
-from .limits import LIMIT_RULES, MAX_TOKENS
+from .limits import LIMIT_RULES, MAX_CACHED_QUERY, MAX_TOKENS
 from .model import EventType, Permission, Subscription
 from .rules import RuleError
 
@@ -247,6 +248,27 @@ DATETIME = strawberry.scalar(
 )
 
 
+class SmallDocumentParserCache(ParserCache):
+    """strawberry's ParserCache for documents up to MAX_CACHED_QUERY characters; larger
+    ones are parsed by strawberry itself (128 cached near-1 MiB documents hold ~250 MiB)."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
+            yield
+        else:
+            yield from super().on_parse()
+
+
+class SmallDocumentValidationCache(ValidationCache):
+    """strawberry's ValidationCache (keyed by the parsed document) for small documents."""
+
+    def on_validate(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY:
+            yield
+        else:
+            yield from super().on_validate()
+
+
 class MockSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Client errors are answers, not faults: errors.format_error logs real faults.
@@ -260,8 +282,8 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={datetime: DATETIME}),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ParserCache,
-            ValidationCache,
+            SmallDocumentParserCache,
+            SmallDocumentValidationCache,
             lambda: AddValidationRules(LIMIT_RULES),
             ExecutionTracker,
         ],

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from .clock import format_datetime, parse_datetime, truncate_ms
 from .config import ConfigError, PracticeSeed, Settings, TokenSeed
 from .control import BadRequest, json_body, runtime_of
 from .ids import SECRET_PREFIX, is_object_id
+from .limits import parse_json
 from .model import PAYLOAD_VERSION, EventType, Permission, Subscription
 from .rules import RuleError, check_event_types, check_headers, check_label, check_url, url_key
 
@@ -355,7 +355,7 @@ def load_state_file(path: Path, settings: Settings) -> State:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read state file {path}: {exc}") from None
     try:
-        document = json.loads(text)
+        document = parse_json(text.encode())
     except ValueError as exc:
         raise ConfigError(f"state file {path} is not valid JSON: {exc}") from None
     try:

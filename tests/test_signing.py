@@ -482,7 +482,8 @@ def test_any_timestamp_byte_change_fails(data: tuple, ts: int, pick: int, char: 
     name, i = locations[pick % len(locations)]
     assume(headers[name][i] != char)
     headers[name] = _mutate(headers[name], i, char)
-    with pytest.raises((InvalidSignature, StaleTimestamp)):
+    # a one-digit timestamp turned into white space reads as a missing header
+    with pytest.raises((InvalidSignature, StaleTimestamp, MissingSignature)):
         verify(BODY, headers, secret, scheme=scheme, now=ts)
 
 

@@ -1,0 +1,1 @@
+"""Reliability suite (issue 7): fuzzing, scale, races, leaks, bad input, faults, soak."""
