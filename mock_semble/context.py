@@ -25,6 +25,7 @@ class RequestContext:
     practice: Practice
     payload_errors: list[dict[str, Any]] = field(default_factory=list)
     validated: bool = False  # set by errors.ExecutionTracker
+    operation_name: str | None = None  # as the client sent it
 
 
 def forbidden(message: str) -> GraphQLError:

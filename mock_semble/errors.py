@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 log = logging.getLogger("mock_semble.graphql")
@@ -60,9 +60,25 @@ def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+MSG_OPERATION_NAME = "Must provide operation name if query contains multiple operations."
+
+
 class ExecutionTracker(SchemaExtension):
     """Marks the request context once execution starts, i.e. the document parsed and
-    validated; errors after that point are about input values or resolvers."""
+    validated; errors after that point are about input values or resolvers.
+
+    It also refuses a document of several operations without ``operationName``, which
+    the GraphQL spec makes an error (strawberry would run the first one)."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        document = self.execution_context.graphql_document
+        request = self.execution_context.context  # ours: strawberry's operation_name
+        # property falls back to the document's first operation
+        if document is not None and request is not None and request.operation_name is None:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                raise GraphQLError(MSG_OPERATION_NAME)
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context

@@ -124,7 +124,7 @@ async def graphql_endpoint(request: Request) -> Response:
             raise Refusal(401, MSG_INVALID_TOKEN, "UNAUTHENTICATED")
         practice = runtime.store.practices[token.practice_id]
         practice_id = practice.id
-        context = RequestContext(runtime, token, practice)
+        context = RequestContext(runtime, token, practice, operation_name=operation_name)
         status, content = await execute(query, variables, operation_name, context)
     except Refusal as refusal:
         status, content = refusal.status, request_error(refusal.message, refusal.code)

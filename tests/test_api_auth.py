@@ -158,3 +158,16 @@ async def test_unknown_operation_name(client: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 200
     assert r.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_several_operations_need_an_operation_name(client: httpx.AsyncClient) -> None:
+    query = "query A { webhooks { id } } query B { webhooks { url } }"
+    body = await gql(client, query)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["message"] == "Must provide operation name if query contains multiple operations."
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    r = await client.post(
+        "/graphql", json={"query": query, "operationName": "B"}, headers={"x-token": "test-token"}
+    )
+    assert r.json() == {"data": {"webhooks": []}}
