@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from . import control
 from .config import Settings
@@ -36,29 +36,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     """Build the app for ``settings`` (or around an existing ``runtime``)."""
     if runtime is None:
         runtime = Runtime(settings or Settings())
-    extra: list[BaseRoute] = []
     from .graphiql import asset_routes
 
-    extra_control: list[Route] = []
-    if runtime.deliveries is not None:
-        extra_control = runtime.deliveries.routes()
+    deliveries = runtime.deliveries
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if runtime.deliveries is not None:
-            await runtime.deliveries.start()
+        await deliveries.start()
         try:
             yield
         finally:
-            if runtime.deliveries is not None:
-                await runtime.deliveries.stop()
+            await deliveries.stop()  # in-flight deliveries finish or are marked failed
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             *asset_routes(),
-            *control.routes(extra_control),
-            *extra,
+            *control.routes(deliveries.routes()),
         ],
         middleware=[Middleware(AccessLog)],
         exception_handlers={HTTPException: http_error, Exception: server_error},

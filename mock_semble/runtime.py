@@ -33,7 +33,7 @@ class Runtime:
         self._reset_hooks: list[ResetHook] = []
         from .delivery import DeliveryEngine
 
-        self.deliveries: DeliveryEngine | None = DeliveryEngine(self)
+        self.deliveries: DeliveryEngine = DeliveryEngine(self)
         self.on_reset(self.deliveries.reset)
         # A --state-file is the start-up state: its practices and tokens replace the
         # configured ones (a state document carries its own), its subscriptions load too.
