@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,6 @@ class Settings:
     # bounded journals, so a long CI run cannot grow memory without limit
     request_journal_size: int = 1000
     delivery_journal_size: int = 10000
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def default_token(self) -> str | None:

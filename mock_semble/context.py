@@ -32,13 +32,22 @@ def forbidden(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
 
 
-def require(info: Info[RequestContext, None], permission: Permission) -> RequestContext:
-    """Authorise before any lookup: the permission, then the practice's webhooks switch."""
-    ctx = info.context
+def refusal(ctx: RequestContext, permission: Permission) -> str | None:
+    """Why ``ctx`` may not use ``permission`` (checked before any lookup: the permission,
+    then the practice's webhooks switch), or None when it may."""
     if permission not in ctx.token.permissions:
-        raise forbidden(f"Missing permission: {permission.value}")
+        return f"Missing permission: {permission.value}"
     if not ctx.practice.webhooks_enabled:
-        raise forbidden(MSG_WEBHOOKS_DISABLED)
+        return MSG_WEBHOOKS_DISABLED
+    return None
+
+
+def require(info: Info[RequestContext, None], permission: Permission) -> RequestContext:
+    """The request's context, or a FORBIDDEN error naming what is missing."""
+    ctx = info.context
+    reason = refusal(ctx, permission)
+    if reason is not None:
+        raise forbidden(reason)
     return ctx
 
 

@@ -36,6 +36,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from . import webhooks
 from .clock import format_datetime
+from .context import refusal
 from .limits import LIMIT_RULES, MAX_CACHED_QUERY, MAX_TOKENS
 from .model import Permission, Subscription
 from .rules import RuleError
@@ -188,7 +189,7 @@ GIVE_UP = object()
 
 
 def _allowed(ctx: RequestContext, permission: Permission) -> bool:
-    return permission in ctx.token.permissions and ctx.practice.webhooks_enabled
+    return refusal(ctx, permission) is None  # else the full path raises the FORBIDDEN
 
 
 def _webhooks(ctx: RequestContext, args: dict[str, Any], plan: Plan) -> Any:

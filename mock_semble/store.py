@@ -117,9 +117,6 @@ class Store:
             return list(subs.values())
         return [sub for sub in subs.values() if not sub.deleted]
 
-    def count(self) -> int:
-        return len(self._subs)
-
     def create(
         self,
         practice_id: str,
