@@ -1,0 +1,1 @@
+"""Tests of the core package: the event catalogue and event input."""
