@@ -67,7 +67,7 @@ def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     )
 
 
-def from_json(kind: Any, value: Any, where: str) -> Any:
+def from_json(kind: Any, value: Any, where: str, *, nullable: bool = False) -> Any:
     """``value`` checked and converted to ``kind`` (a model type hint); StateError if not."""
     origin = get_origin(kind)
     if origin is Union or origin is types.UnionType:
@@ -75,7 +75,14 @@ def from_json(kind: Any, value: Any, where: str) -> Any:
         if value is None:
             return None
         (kind,) = options
-        return from_json(kind, value, where)
+        return from_json(kind, value, where, nullable=True)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        if not isinstance(value, str) or value not in kind.__members__:
+            raise doc.fail(where, f"must be one of: {', '.join(kind.__members__)}")
+        return kind[value]
+    if kind in (str, bool, int):
+        what = {str: "a string", bool: "a boolean", int: "an integer"}[kind]
+        return doc.typed(value, kind, where, what + (" or null" if nullable else ""))
     if origin is tuple:
         item_kind = get_args(kind)[0]
         items = doc.array(value, where)
@@ -85,17 +92,10 @@ def from_json(kind: Any, value: Any, where: str) -> Any:
         data = doc.exact_object(value, where, tuple(key for _, key, _ in fields))
         values = {name: from_json(hint, data[key], f"{where}.{key}") for name, key, hint in fields}
         return kind(**values)  # type: ignore[operator]
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        if not isinstance(value, str) or value not in kind.__members__:
-            raise doc.fail(where, f"must be one of: {', '.join(kind.__members__)}")
-        return kind[value]
     if kind is datetime:
         return doc.timestamp(value, where)
     if kind is date:
         return _date(value, where)
-    if kind in (str, bool, int):
-        what = {str: "a string", bool: "a boolean", int: "an integer"}[kind]
-        return doc.typed(value, kind, where, what)
     raise TypeError(f"no JSON form for {kind!r}")  # a model change this module missed
 
 
