@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mock_semble.model import DEFAULT_PRACTICE_ID, DEFAULT_PRACTICE_NAME, DEFAULT_TOKEN
+from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID, DEFAULT_PRACTICE_NAME, DEFAULT_TOKEN
 
 from .wire import Conn, HttpError, graphql_request, json_request
 

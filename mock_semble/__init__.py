@@ -1,29 +1,29 @@
 """mock-semble: a local, stateful, faithful mock of Semble's GraphQL API.
 
 The public namespace is small and lazy so that ``import mock_semble`` stays cheap:
-``sign``/``verify`` and their exceptions come from :mod:`mock_semble.signing`,
+``sign``/``verify`` and their exceptions come from :mod:`mock_semble.delivery.signing`,
 ``MockSembleServer``/``MockSembleClient`` from :mod:`mock_semble.testing` and
-``WebhookReceiver`` from :mod:`mock_semble.receiver`.
+``WebhookReceiver`` from :mod:`mock_semble.testing.receiver`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
 _LAZY = {
-    "sign": "mock_semble.signing",
-    "verify": "mock_semble.signing",
-    "SIGNING_SCHEMES": "mock_semble.signing",
-    "SignatureError": "mock_semble.signing",
-    "MissingSignature": "mock_semble.signing",
-    "InvalidSignature": "mock_semble.signing",
-    "StaleTimestamp": "mock_semble.signing",
+    "sign": "mock_semble.delivery.signing",
+    "verify": "mock_semble.delivery.signing",
+    "SIGNING_SCHEMES": "mock_semble.delivery.signing",
+    "SignatureError": "mock_semble.delivery.signing",
+    "MissingSignature": "mock_semble.delivery.signing",
+    "InvalidSignature": "mock_semble.delivery.signing",
+    "StaleTimestamp": "mock_semble.delivery.signing",
     "MockSembleServer": "mock_semble.testing",
     "MockSembleClient": "mock_semble.testing",
     "MockSembleError": "mock_semble.testing",
-    "WebhookReceiver": "mock_semble.receiver",
+    "WebhookReceiver": "mock_semble.testing.receiver",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -1,4 +1,5 @@
-"""The ASGI application: routes, lifespan, and JSON answers for every failure."""
+"""The ASGI application: wiring of runtime, domains, GraphQL wire, deliveries and the
+control plane; routes, lifespan, and JSON answers for every failure."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import control
-from .config import Settings
-from .graphql_http import graphql_endpoint
-from .logs import AccessLog
-from .runtime import Runtime
+from .api.graphiql import asset_routes
+from .api.http import GraphQLApi, graphql_endpoint
+from .api.schema import build_schema
+from .control.routes import routes as control_routes
+from .control.state import load_state_file
+from .core.logs import AccessLog
+from .core.runtime import Runtime, State
+from .core.settings import Settings
+from .delivery.engine import DeliveryEngine
+from .domains import DOMAINS
 
 log = logging.getLogger("mock_semble.app")
 
@@ -32,13 +38,25 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "Internal server error."}, status_code=500)
 
 
+def create_runtime(settings: Settings) -> Runtime:
+    """A runtime with every domain, its delivery engine, and its start-up state (the
+    configured practices and tokens, or the --state-file's content)."""
+    runtime = Runtime(settings, DOMAINS)
+    DeliveryEngine(runtime)
+    if settings.state_file is not None:
+        startup = load_state_file(settings.state_file, runtime)  # ConfigError: one line
+    else:
+        startup = State(settings.practices, settings.tokens)
+    runtime.load_startup(startup)
+    return runtime
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """Build the app for ``settings`` (or around an existing ``runtime``)."""
     if runtime is None:
-        runtime = Runtime(settings or Settings())
-    from .graphiql import asset_routes
-
-    deliveries = runtime.deliveries
+        runtime = create_runtime(settings or Settings())
+    deliveries = runtime.extensions["delivery"]
+    assert isinstance(deliveries, DeliveryEngine)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -52,11 +70,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         routes=[
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             *asset_routes(),
-            *control.routes(deliveries.routes()),
+            *control_routes(),
         ],
         middleware=[Middleware(AccessLog)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.api = GraphQLApi(build_schema(DOMAINS, runtime.settings.event_types))
     return app

@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .config import DELIVERY_MODES, ConfigError, Settings
+from .core.errors import ConfigError
+from .core.settings import (
+    DELIVERY_MODES,
+    EVENT_TYPE_MODES,
+    LOG_LEVELS,
+    SIGNING_SCHEME_NAMES,
+    Settings,
+    parse_forward,
+    parse_retry_schedule,
+)
+from .core.version import __version__
 
 ENV_PREFIX = "MOCK_SEMBLE_"
 TRUE = ("1", "true", "yes", "on")
@@ -46,8 +56,6 @@ def env_flag(flag: str) -> bool:
 
 def build_parser() -> Parser:
     parser = Parser(prog="mock-semble", description="A local mock of Semble's GraphQL API.")
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"mock-semble {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
@@ -73,13 +81,27 @@ def build_parser() -> Parser:
     serve.add_argument("--ca-bundle", default=env_default("--ca-bundle"))
     serve.add_argument("--allow-http-localhost", action="store_true", default=None)
     serve.add_argument(
+        "--event-types",
+        default=env_default("--event-types"),
+        help="API version: enum (the webhooks guide) or strings (Semble since 2026-06-08)",
+    )
+    serve.add_argument(
+        "--circuit-breaker",
+        default=env_default("--circuit-breaker", "5"),
+        help="pause a subscription after N consecutive failed deliveries (0 = off)",
+    )
+    serve.add_argument("--delivery-concurrency", default=env_default("--delivery-concurrency", "8"))
+    serve.add_argument(
         "--request-journal-size", default=env_default("--request-journal-size", "1000")
     )
     serve.add_argument(
         "--delivery-journal-size", default=env_default("--delivery-journal-size", "10000")
     )
 
-    commands.add_parser("schema", help="print the GraphQL SDL")
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.add_argument(
+        "--event-types", default="enum", choices=EVENT_TYPE_MODES, help="API version"
+    )
 
     fire = commands.add_parser("fire", help="fire an event at a running server")
     fire.add_argument("event_type", help="PATIENT_CREATED or patient.created, …")
@@ -104,8 +126,7 @@ def _int(value: str, flag: str, low: int, high: int) -> int:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Turn parsed flags (and the environment) into Settings; ConfigError on bad input."""
-    from .config import load_config_file, parse_forward, parse_retry_schedule
-    from .logs import LEVELS
+    from .config import load_config_file
 
     fields: dict[str, Any] = {
         "host": args.host,
@@ -117,17 +138,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "delivery_journal_size": _int(
             args.delivery_journal_size, "--delivery-journal-size", 1, 10**6
         ),
+        "circuit_breaker": _int(args.circuit_breaker, "--circuit-breaker", 0, 10**6),
+        "delivery_concurrency": _int(args.delivery_concurrency, "--delivery-concurrency", 1, 1000),
     }
+    if args.admin_token is not None and args.admin_token == "":
+        raise ConfigError("--admin-token must not be empty")
     if args.seed is not None:
         fields["seed"] = _int(args.seed, "--seed", 0, 2**63)
     level = str(args.log_level).lower()
-    if level not in LEVELS:
-        raise ConfigError(f"--log-level must be one of {', '.join(LEVELS)}")
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
     fields["log_level"] = level
-    from .signing import SIGNING_SCHEMES
-
-    if args.signing_scheme not in SIGNING_SCHEMES:
-        raise ConfigError(f"--signing-scheme must be one of {', '.join(SIGNING_SCHEMES)}")
+    if args.signing_scheme not in SIGNING_SCHEME_NAMES:
+        raise ConfigError(f"--signing-scheme must be one of {', '.join(SIGNING_SCHEME_NAMES)}")
     fields["signing_scheme"] = args.signing_scheme
     if args.delivery_mode not in DELIVERY_MODES:
         raise ConfigError(f"--delivery-mode must be one of {', '.join(DELIVERY_MODES)}")
@@ -148,15 +171,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if not path.is_file():
             raise ConfigError(f"--ca-bundle file not found: {path}")
         fields["ca_bundle"] = path
+    if args.config and args.state_file:
+        # Both would define the practices and tokens; refuse rather than pick one.
+        raise ConfigError(
+            "--config and --state-file cannot be combined: "
+            "a state file carries its own practices and tokens"
+        )
     if args.config:
-        fields["practices"], fields["tokens"] = load_config_file(Path(args.config))
+        fields.update(load_config_file(Path(args.config)))
+    if args.event_types is not None:  # the flag (or its variable) wins over the config file
+        if args.event_types not in EVENT_TYPE_MODES:
+            raise ConfigError(f"--event-types must be one of {', '.join(EVENT_TYPE_MODES)}")
+        fields["event_types"] = args.event_types
     if args.state_file:
-        if args.config:
-            # Both would define the practices and tokens; refuse rather than pick one.
-            raise ConfigError(
-                "--config and --state-file cannot be combined: "
-                "a state file carries its own practices and tokens"
-            )
         path = Path(args.state_file)
         if not path.is_file():
             raise ConfigError(f"--state-file not found: {path}")
@@ -174,7 +201,7 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from .app import create_app
-    from .logs import configure_logging
+    from .core.logs import configure_logging
 
     configure_logging(settings.log_level)
     app = create_app(settings)  # may raise ConfigError (e.g. a bad state file)
@@ -280,9 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "schema":
-            from .schema import SDL
+            from .api.schema import build_schema, sdl
+            from .domains import DOMAINS
 
-            sys.stdout.write(SDL)
+            sys.stdout.write(sdl(build_schema(DOMAINS, args.event_types)))
             return 0
         if args.command == "fire":
             return fire(args)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mock_semble.app import create_app
-from mock_semble.config import Settings
+from mock_semble.core.settings import Settings
 from mock_semble.testing import MockSembleServer
 
 GraphQLCall = Callable[..., Any]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from conftest import CREATE, DELETE, GET, LIST, UPDATE, gql, webhook_input
 
-from mock_semble.rules import MSG_CONFLICT, MSG_NOT_FOUND
+from mock_semble.webhooks.rules import MSG_CONFLICT, MSG_NOT_FOUND
 
 pytestmark = pytest.mark.anyio
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -119,7 +119,7 @@ async def test_http_localhost_allowed_with_the_option(client: httpx.AsyncClient)
 
 @pytest.fixture
 def settings(request: pytest.FixtureRequest) -> Any:
-    from mock_semble.config import Settings
+    from mock_semble.core.settings import Settings
 
     if getattr(request, "param", "x") is None:
         return Settings(allow_http_localhost=True)

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from conftest import CREATE, LIST, UPDATE, gql, webhook_input
 
+from mock_semble.webhooks import subscriptions_of
+
 pytestmark = pytest.mark.anyio
 
 
@@ -153,7 +155,7 @@ async def test_bad_clock_input(client: httpx.AsyncClient, payload: dict[str, obj
 async def test_reset_frees_the_old_store_after_answering(
     client: httpx.AsyncClient, app: object
 ) -> None:
-    store = app.state.runtime.store  # type: ignore[attr-defined]
+    store = subscriptions_of(app.state.runtime)  # type: ignore[attr-defined]
     await gql(client, CREATE, {"input": webhook_input()})
     r = await client.post("/__mock/reset")
     assert r.status_code == 200

@@ -13,8 +13,9 @@ import pytest
 
 from mock_semble import verify
 from mock_semble.app import create_app
-from mock_semble.config import Settings
-from mock_semble.signing import SIGNING_SCHEMES
+from mock_semble.core.settings import Settings
+from mock_semble.delivery.signing import SIGNING_SCHEMES
+from mock_semble.webhooks import subscriptions_of
 
 pytestmark = pytest.mark.anyio
 
@@ -454,7 +455,9 @@ async def test_a_secret_the_scheme_cannot_use_fails_the_delivery(mode: str) -> N
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
         sub = await subscribe(client)
-        app.state.runtime.store.find(sub["id"]).secret = "whsec_not*base64"  # as a bad import
+        subscriptions_of(app.state.runtime).find(
+            sub["id"]
+        ).signing_secret = "whsec_not*base64"  # as a bad import
         [delivery] = await fire(client, wait=True)
         assert delivery["status"] == "failed"
         [attempt] = delivery["attempts"]

@@ -20,11 +20,12 @@ import pytest
 from receivers import Driver, Received, Receiver, Reply, closed_port
 
 from mock_semble import verify
-from mock_semble.app import create_app
-from mock_semble.config import Settings
-from mock_semble.model import EventType
-from mock_semble.runtime import Runtime
+from mock_semble.app import create_app, create_runtime
+from mock_semble.core.events import Event
+from mock_semble.core.settings import Settings
+from mock_semble.delivery.engine import engine_of
 from mock_semble.testing import MockSembleServer
+from mock_semble.webhooks import subscriptions_of
 
 FAST = (0.05, 0.05)
 LiveServer = Callable[..., MockSembleServer]
@@ -374,7 +375,7 @@ def test_shutdown_ends_every_delivery_with_a_reason(live_server: LiveServer, rec
         r.wait_for(1)
     queued = fire(1)  # all three slots are busy: it waits for one
     m.close()
-    engine = server.runtime.deliveries
+    engine = engine_of(server.runtime)
 
     def release_once_stopping() -> None:  # i.e. during the grace period
         while not engine.closing:
@@ -383,7 +384,7 @@ def test_shutdown_ends_every_delivery_with_a_reason(live_server: LiveServer, rec
 
     threading.Thread(target=release_once_stopping, daemon=True).start()
     server.stop()
-    journal = {d.id: d.to_json() for d in server.runtime.deliveries.journal.select()}
+    journal = {d.id: d.to_json() for d in engine_of(server.runtime).journal.select()}
 
     assert journal[finishes["id"]]["status"] == "succeeded"
     shut = journal[in_flight["id"]]
@@ -401,7 +402,7 @@ def test_shutdown_ends_every_delivery_with_a_reason(live_server: LiveServer, rec
         assert entry["attempts"][-1]["requestHeaders"] == {}
     assert len(held.requests) == 1 and len(late_bad.requests) == 1
     with pytest.raises(RuntimeError, match="server shut down"):
-        server.runtime.deliveries.fire(server.practice_id or "", EventType.PATIENT_CREATED, {})
+        engine_of(server.runtime).fire(Event(server.practice_id or "", "patient.created", {}))
 
 
 @pytest.mark.anyio
@@ -422,8 +423,8 @@ async def test_wait_returns_the_current_state_when_its_bound_passes(receiver: An
             },
         )
         assert created.json()["data"]["createWebhook"]["error"] is None
-        engine = runtime.deliveries
-        deliveries = engine.fire(runtime.default_practice_id, EventType.PATIENT_CREATED, {})
+        engine = engine_of(runtime)
+        deliveries = engine.fire(Event(runtime.default_practice_id, "patient.created", {}))
         await engine.wait(deliveries, timeout=0.3)
         assert [d.status for d in deliveries] == ["pending"]
         hold.set()
@@ -477,21 +478,21 @@ def test_deliveries_ignore_proxy_environment(
 
 def test_one_runtime_can_be_served_again_on_a_new_loop(receiver: Any) -> None:
     r = receiver()
-    runtime = Runtime(Settings(allow_http_localhost=True, delivery_concurrency=1))
-    sub = runtime.store.create(
+    runtime = create_runtime(Settings(allow_http_localhost=True, delivery_concurrency=1))
+    sub = subscriptions_of(runtime).create(
         runtime.default_practice_id or "",
         url=r.url,
-        event_types=(EventType.PATIENT_CREATED,),
+        event_types=("patient.created",),
         label="t",
         headers=None,
         now=runtime.clock.now(),
     )
-    engine = runtime.deliveries
+    engine = engine_of(runtime)
     assert engine is not None
 
     async def serve_once() -> list[str]:
         await engine.start()
-        fired = [engine.fire(sub.practice_id, EventType.PATIENT_CREATED, {}) for _ in range(3)]
+        fired = [engine.fire(Event(sub.practice_id, "patient.created", {})) for _ in range(3)]
         deliveries = [d for batch in fired for d in batch]  # contended: one slot, three sends
         await engine.wait(deliveries)
         await engine.stop()

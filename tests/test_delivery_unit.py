@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_semble import verify
-from mock_semble.config import Settings
-from mock_semble.delivery import wait_bound
-from mock_semble.delivery_http import forward_target, retry_after
-from mock_semble.journal import FAILED, PENDING, SUCCEEDED, Delivery, Journal
-from mock_semble.model import EventType
-from mock_semble.runtime import Runtime
-from mock_semble.signing import SIGNING_SCHEMES
+from mock_semble.app import create_runtime
+from mock_semble.core.settings import Settings
+from mock_semble.delivery.engine import engine_of, wait_bound
+from mock_semble.delivery.journal import FAILED, PENDING, SUCCEEDED, Delivery, Journal
+from mock_semble.delivery.sender import forward_target, retry_after
+from mock_semble.delivery.signing import SIGNING_SCHEMES
+from mock_semble.webhooks import subscriptions_of
 
 FORWARDS = (
     ("https://app.example.com", "http://127.0.0.1:9000"),
@@ -75,7 +75,7 @@ def test_wait_bound_covers_the_longest_possible_series() -> None:
 def entry(n: int, status: str = SUCCEEDED) -> Delivery:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     return Delivery(
-        f"{n:024x}", "e", EventType.PATIENT_CREATED, "s", "p", "u", "u", "{}", now, status=status
+        f"{n:024x}", "e", "patient.created", "s", "p", "u", "u", "{}", now, status=status
     )
 
 
@@ -101,17 +101,17 @@ def test_journal_keeps_deliveries_in_progress_and_drops_the_longest_finished() -
 def test_any_identifiers_give_a_compact_body_that_verifies(
     identifiers: dict[str, str], scheme: str
 ) -> None:
-    runtime = Runtime(Settings(delivery_mode="record", signing_scheme=scheme, seed=1))
-    sub = runtime.store.create(
+    runtime = create_runtime(Settings(delivery_mode="record", signing_scheme=scheme, seed=1))
+    sub = subscriptions_of(runtime).create(
         runtime.default_practice_id or "",
         url="https://hooks.example.com/in",
-        event_types=(EventType.PATIENT_UPDATED,),
+        event_types=("patient.updated",),
         label="t",
         headers=None,
         now=runtime.clock.now(),
     )
-    assert runtime.deliveries is not None
-    [delivery] = runtime.deliveries.fire(sub.practice_id, EventType.PATIENT_UPDATED, identifiers)
+    assert engine_of(runtime) is not None
+    [delivery] = engine_of(runtime).fire(sub.practice_id, "patient.updated", identifiers)
     assert json.loads(delivery.body) == {
         "subscriptionId": sub.id,
         "eventId": delivery.event_id,

@@ -14,12 +14,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_semble.config import PracticeSeed, Settings, TokenSeed
-from mock_semble.context import RequestContext
-from mock_semble.fastpath import compile_document
-from mock_semble.graphql_http import execute
-from mock_semble.model import ALL_PERMISSIONS, Permission
-from mock_semble.runtime import Runtime
+from mock_semble.api.http import GraphQLApi, execute
+from mock_semble.api.schema import build_schema
+from mock_semble.app import create_runtime
+from mock_semble.core.context import RequestContext
+from mock_semble.core.runtime import Runtime
+from mock_semble.core.settings import Settings
+from mock_semble.core.tenancy import ALL_PERMISSIONS, Permission, PracticeSeed, TokenSeed
+from mock_semble.domains import DOMAINS
+from mock_semble.webhooks import subscriptions_of
 
 PRACTICE = "0000000000000000000000f1"
 TOKENS = {"full": ALL_PERMISSIONS, "read": frozenset({Permission.SEE_WEBHOOKS})}
@@ -45,8 +48,15 @@ URLS = [
 EVENTS = ["PATIENT_CREATED", "PATIENT_UPDATED", "PATIENT_DELETED"]
 
 
+API = GraphQLApi(build_schema(DOMAINS, "enum"))
+
+
+def compile_document(query: str, operation_name: str | None) -> Any:
+    return API.fast_path.compile(query, operation_name)
+
+
 def runtime() -> Runtime:
-    rt = Runtime(
+    rt = create_runtime(
         Settings(
             seed=7,
             practices=(PracticeSeed("P", PRACTICE),),
@@ -116,10 +126,10 @@ def operation(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
 
 
 async def answer(rt: Runtime, token: str, query: str, variables: dict[str, Any], fast: bool) -> Any:
-    tok = rt.store.token(token)
+    tok = rt.tenancy.token(token)
     assert tok is not None
-    ctx = RequestContext(rt, tok, rt.store.practices[PRACTICE])
-    return await execute(query, variables, None, ctx, fast_path=fast)
+    ctx = RequestContext(rt, tok, rt.tenancy.practices[PRACTICE])
+    return await execute(API, query, variables, ctx, fast_path=fast)
 
 
 @settings(max_examples=150, deadline=None)
@@ -138,9 +148,9 @@ def test_fast_path_matches_the_full_pipeline(ops: list[tuple[str, str, dict[str,
             created = (a[1].get("data") or {}).get("createWebhook") or {}
             if (created.get("data") or {}).get("id"):
                 last_id = created["data"]["id"]
-        assert fast.store.list(PRACTICE, include_deleted=True) == full.store.list(
-            PRACTICE, include_deleted=True
-        )
+        assert subscriptions_of(fast).list(PRACTICE, include_deleted=True) == subscriptions_of(
+            full
+        ).list(PRACTICE, include_deleted=True)
 
     asyncio.run(run())
 
@@ -161,20 +171,30 @@ def test_plain_documents_compile_and_others_do_not() -> None:
 
 
 def test_the_fast_path_really_answers_plain_operations() -> None:
+    asyncio.run(_really_answers())
+
+
+async def _really_answers() -> None:
     rt = runtime()
-    tok = rt.store.token("full")
+    tok = rt.tenancy.token("full")
     assert tok is not None
-    ctx = RequestContext(rt, tok, rt.store.practices[PRACTICE])
+    ctx = RequestContext(rt, tok, rt.tenancy.practices[PRACTICE])
     create = compile_document(
         "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { data { id } error } }",
         None,
     )
     assert create is not None
-    made = create.run({"i": {"url": URLS[0], "eventTypes": EVENTS[:1], "label": "x"}}, ctx)
+    made = await create.run({"i": {"url": URLS[0], "eventTypes": EVENTS[:1], "label": "x"}}, ctx)
     assert made is not None and made["data"]["createWebhook"]["error"] is None
     listed = compile_document("{ webhooks { id } }", None)
     assert listed is not None
-    assert listed.run(None, ctx) == {"data": {"webhooks": [made["data"]["createWebhook"]["data"]]}}
-    # a refused mutation is left to the full pipeline, having changed nothing
-    assert create.run({"i": {"url": URLS[1], "eventTypes": EVENTS[:1], "label": "x"}}, ctx) is None
-    assert len(rt.store.list(PRACTICE)) == 1
+    assert await listed.run(None, ctx) == {
+        "data": {"webhooks": [made["data"]["createWebhook"]["data"]]}
+    }
+    # a refused mutation answers its payload error, having changed nothing
+    refused = await create.run({"i": {"url": URLS[1], "eventTypes": EVENTS[:1], "label": "x"}}, ctx)
+    assert refused is not None
+    assert refused["data"]["createWebhook"]["error"] == (
+        "A webhook subscription with this url and an overlapping event type already exists"
+    )
+    assert len(subscriptions_of(rt).list(PRACTICE)) == 1

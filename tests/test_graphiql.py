@@ -19,7 +19,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mock_semble import graphiql
+from mock_semble.api import graphiql
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = REPO_ROOT / "scripts" / "fetch_graphiql_assets.py"
@@ -92,7 +92,7 @@ def no_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, mock_semble.graphiql\n"
+        "import sys, mock_semble.api.graphiql\n"
         "print(sorted(m for m in ('strawberry', 'starlette') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import mock_semble
-from mock_semble import graphiql
+from mock_semble.api import graphiql
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

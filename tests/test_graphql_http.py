@@ -135,7 +135,7 @@ async def test_graphiql_introspection_passes(client: httpx.AsyncClient) -> None:
 async def test_unexpected_errors_are_masked(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mock_semble.store import Store
+    from mock_semble.webhooks.store import SubscriptionStore as Store
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals /etc/passwd")

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from mock_semble.config import ConfigError, Settings
-from mock_semble.model import DEFAULT_PRACTICE_ID, DEFAULT_TOKEN
+from mock_semble.core.errors import ConfigError
+from mock_semble.core.settings import Settings
+from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID, DEFAULT_TOKEN
+from mock_semble.delivery.signing import InvalidSignature, StaleTimestamp, sign
 from mock_semble.pytest_plugin import ServerPool, parse_ini_options
-from mock_semble.receiver import Reply, WebhookReceiver
-from mock_semble.signing import InvalidSignature, StaleTimestamp, sign
 from mock_semble.testing import (
     PYTEST_DEFAULTS,
     MockSembleClient,
@@ -23,6 +23,7 @@ from mock_semble.testing import (
     MockSembleServer,
     settings_options,
 )
+from mock_semble.testing.receiver import Reply, WebhookReceiver
 
 LIST = "query Hooks { webhooks(includeDeleted: true) { id url deleted } }"
 

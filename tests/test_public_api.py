@@ -31,6 +31,6 @@ def test_importing_the_package_loads_no_server_stack() -> None:
 
 
 def test_verify_is_the_signing_modules() -> None:
-    from mock_semble import signing
+    from mock_semble.delivery import signing
 
     assert mock_semble.verify is signing.verify and mock_semble.sign is signing.sign

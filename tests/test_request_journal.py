@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from mock_semble.model import DEFAULT_PRACTICE_ID
+from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID
 from mock_semble.testing import MockSembleServer
 
 CREATE = """

@@ -8,13 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, build_schema
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
+from graphql import build_schema as build_sdl_schema
 
-from mock_semble.clock import format_datetime
-from mock_semble.config import Settings
-from mock_semble.context import RequestContext
-from mock_semble.runtime import Runtime
-from mock_semble.schema import SDL, schema
+from mock_semble.api.schema import build_schema, sdl
+from mock_semble.app import create_runtime
+from mock_semble.core.clock import format_datetime
+from mock_semble.core.context import RequestContext
+from mock_semble.core.settings import Settings
+from mock_semble.domains import DOMAINS
+
+schema = build_schema(DOMAINS, "enum")
+SDL = sdl(schema)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +68,7 @@ def test_cli_prints_the_sdl() -> None:
 
 def shape(sdl: str) -> dict[str, object]:
     """Names, field types, argument types and enum values — no descriptions."""
-    built = build_schema(sdl)
+    built = build_sdl_schema(sdl)
     result: dict[str, object] = {}
     for name, t in built.type_map.items():
         if name.startswith("__") or name in ("String", "Boolean", "ID", "Int", "Float"):
@@ -92,7 +97,7 @@ def test_schema_matches_spec_exactly() -> None:
 
 
 def test_every_type_field_and_argument_has_a_one_line_description() -> None:
-    built = build_schema(SDL)
+    built = build_sdl_schema(SDL)
     for name, t in built.type_map.items():
         if name.startswith("__") or name in ("String", "Boolean", "ID", "Int", "Float"):
             continue
@@ -117,11 +122,11 @@ def test_datetime_format(moment: datetime, text: str) -> None:
 
 @pytest.mark.anyio
 async def test_resolvers_via_schema_execute() -> None:
-    runtime = Runtime(Settings())
+    runtime = create_runtime(Settings())
     runtime.clock.freeze(datetime(2026, 11, 28, 15, 2, 26, 123000, tzinfo=UTC))
-    token = runtime.store.token("test-token")
+    token = runtime.tenancy.token("test-token")
     assert token is not None
-    context = RequestContext(runtime, token, runtime.store.practices[token.practice_id])
+    context = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
     result = await schema.execute(
         'mutation { createWebhook(input: {url: "https://a.com/h", eventTypes: [PATIENT_UPDATED], '
         'label: "L"}) { data { id createdAt updatedAt eventTypes } error } }',

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mock_semble.ids import is_object_id
+from mock_semble.core.ids import is_object_id
 from mock_semble.testing import MockSembleClient, MockSembleServer
 
 pytestmark = pytest.mark.mock_semble(seed=1234, delivery_mode="record")

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import mock_semble
-from mock_semble import signing
-from mock_semble.signing import (
+from mock_semble.delivery import signing
+from mock_semble.delivery.signing import (
     DEFAULT_SCHEME,
     DEFAULT_TOLERANCE,
     SIGNING_HEADERS,
@@ -148,7 +148,7 @@ def test_import_is_stdlib_only() -> None:
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import mock_semble.signing\n"
+        "import mock_semble.delivery.signing\n"
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "bad = new - set(sys.stdlib_module_names) - {'mock_semble'}\n"
         "assert not bad, bad\n"

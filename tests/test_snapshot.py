@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_seed import cli_server
 
-from mock_semble.model import DEFAULT_PRACTICE_ID, DEFAULT_TOKEN
-from mock_semble.receiver import WebhookReceiver
+from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID, DEFAULT_TOKEN
 from mock_semble.testing import MockSembleError, MockSembleServer
+from mock_semble.testing.receiver import WebhookReceiver
 
 LIST = "{ webhooks(includeDeleted: true) { id url deleted deliveryPaused secret } }"
 UPDATE = """
@@ -450,7 +450,7 @@ millis = st.integers(min_value=0, max_value=10**12)
 def _iso(ms: int) -> str:
     from datetime import UTC, datetime
 
-    from mock_semble.clock import format_datetime
+    from mock_semble.core.clock import format_datetime
 
     return format_datetime(datetime.fromtimestamp(ms / 1000, UTC))
 

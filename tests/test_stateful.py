@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from mock_semble.config import PracticeSeed, Settings, TokenSeed
-from mock_semble.model import ALL_PERMISSIONS
+from mock_semble.core.settings import Settings
+from mock_semble.core.tenancy import ALL_PERMISSIONS, PracticeSeed, TokenSeed
 from mock_semble.testing import MockSembleServer
 
 P1, P2 = "0000000000000000000000a1", "0000000000000000000000a2"

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_semble.delivery.engine import engine_of
 from mock_semble.testing import MockSembleServer
 
 from .faulty import FaultyReceiver
@@ -159,8 +160,8 @@ def test_in_process_stop_ends_every_delivery(figures: Figures) -> None:
         started = time.monotonic()
         server.stop()
         stop_seconds = time.monotonic() - started
-        assert server.runtime.deliveries is not None
-        journal = [d.to_json() for d in server.runtime.deliveries.journal.select()]
+        assert engine_of(server.runtime) is not None
+        journal = [d.to_json() for d in engine_of(server.runtime).journal.select()]
     finally:
         for receiver in receivers.values():
             receiver.stop()

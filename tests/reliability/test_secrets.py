@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_semble.receiver import WebhookReceiver
-from mock_semble.signing import verify
+from mock_semble.delivery.signing import verify
+from mock_semble.testing.receiver import WebhookReceiver
 
 from .helpers import (
     ALL_PERMISSIONS,

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
-from mock_semble.config import PracticeSeed, Settings, TokenSeed
-from mock_semble.model import Permission
+from mock_semble.core.settings import Settings
+from mock_semble.core.tenancy import Permission, PracticeSeed, TokenSeed
 from mock_semble.testing import MockSembleServer
 
 from .helpers import (

@@ -1,4 +1,4 @@
-"""Input limits (SPEC §7): query depth 20, aliases 30, tokens 10 000; JSON bodies.
+"""Input limits (SPEC §7): query depth 20, aliases 30, tokens 10 000.
 
 The depth rule is our own because strawberry's ``QueryDepthLimiter`` skips
 introspection fields, so a deeply nested ``__schema { types { ofType … } }``
@@ -7,17 +7,11 @@ here like any field; GraphiQL's own introspection query is 15 deep and passes.
 The alias rule is our own too: strawberry's ``MaxAliasesLimiter`` expands every
 fragment spread again, so fragments that spread each other twice cost 2**n. Both
 rules measure each fragment once per document.
-
-:func:`parse_json` reads request bodies (GraphQL and control plane) and refuses what
-the mock could store but never send back (lone surrogates, NaN) or cannot parse
-without running out of stack (deep nesting).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, NoReturn
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -34,7 +28,6 @@ from graphql import (
 MAX_DEPTH = 20
 MAX_ALIASES = 30
 MAX_TOKENS = 10_000
-MAX_JSON_DEPTH = 64  # request bodies nest 5 deep at most (a state document)
 # Documents longer than this are parsed and validated every time instead of cached:
 # every cache is bounded in entries, but an entry holds the whole text (up to 1 MiB).
 MAX_CACHED_QUERY = 16 * 1024
@@ -128,46 +121,6 @@ def alias_rule(max_aliases: int) -> type[ValidationRule]:
                 self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
 
     return MaxAliasesRule
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def parse_json(body: bytes) -> Any:
-    """A request body's JSON, or ValueError: UTF-8 (a BOM is tolerated), no NaN or
-    Infinity, nested at most MAX_JSON_DEPTH deep, and no lone UTF-16 surrogate
-    (``"\\ud800"`` decodes to a string that cannot be encoded as UTF-8 again, so every
-    later answer that contains it would fail)."""
-    text = body.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except RecursionError:
-        raise ValueError("JSON is nested too deeply") from None
-    # Cheap tests first: only a body with this many brackets can be this deep.
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text):
-        _check_tree(data)
-    return data
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _check_tree(data: Any) -> None:
-    """Depth and strings of a decoded document, without recursion."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError("JSON is nested too deeply")
-        if isinstance(value, str):
-            value.encode("utf-8")  # UnicodeEncodeError (a ValueError): a lone surrogate
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                key.encode("utf-8")
-                stack.append((item, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
 
 
 def depth_rule(max_depth: int) -> type[ValidationRule]:

@@ -1,48 +1,22 @@
-"""Drive mock-semble from tests: an HTTP client and an in-process server.
+"""Drive a running mock-semble from tests or scripts: :class:`MockSembleClient`.
 
-``MockSembleServer`` is a context manager usable from pytest, unittest or scripts::
-
-    with MockSembleServer(seed=1) as server:
-        server.execute("{ webhooks { id } }")
-        server.fire("PATIENT_CREATED")
-
-``MockSembleClient`` has the same conveniences for a server that runs elsewhere (a
-container, ``mock-semble serve``). The pytest plugin's ``mock_semble`` fixture *is*
-a ``MockSembleServer``, so the fixture and the context manager share every method.
+It wraps the GraphQL API and the control plane (``/__mock``) of a server that runs
+elsewhere (a container, ``mock-semble serve``); :class:`~.server.MockSembleServer` is a
+client that also runs its own server.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import socket
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from .config import DELIVERY_MODES, ConfigError, Settings, parse_forward, parse_retry_schedule
-from .model import ALL_PERMISSIONS
+from ..core.tenancy import ALL_PERMISSIONS
+from .documents import CREATE_WEBHOOK
 
-# What the pytest fixture starts with (README, "Testing with pytest"): receivers are
-# local, and failed deliveries retry within a fraction of a second, not 31 s.
-PYTEST_DEFAULTS: dict[str, Any] = {
-    "allow_http_localhost": True,
-    "retry_schedule": (0.05, 0.1, 0.2),
-    "delivery_timeout": 5.0,
-}
-_INT_OPTIONS = (
-    "seed",
-    "port",
-    "request_journal_size",
-    "delivery_journal_size",
-    "delivery_concurrency",
-)
 _CAMEL = {
     "subscription_id": "subscriptionId",
     "event_type": "eventType",
@@ -229,7 +203,7 @@ class MockSembleClient:
     def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
         """The delivery journal, oldest first; filters in snake_case or camelCase."""
         params = {_CAMEL.get(k, k): v for k, v in filters.items() if v is not None}
-        return self.control("GET", "deliveries", params=params)["deliveries"]  # type: ignore[no-any-return]
+        return self._all_pages("deliveries", params)
 
     def delivery(self, delivery_id: str) -> dict[str, Any]:
         return self.control("GET", f"deliveries/{delivery_id}")  # type: ignore[no-any-return]
@@ -244,7 +218,18 @@ class MockSembleClient:
 
     def requests(self) -> list[dict[str, Any]]:
         """The GraphQL request journal, oldest first."""
-        return self.control("GET", "requests")["requests"]  # type: ignore[no-any-return]
+        return self._all_pages("requests", {})
+
+    def _all_pages(self, kind: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every entry of a paged journal, following ``next`` cursors."""
+        entries: list[dict[str, Any]] = []
+        query = {**params, "limit": 1000}
+        while True:
+            page = self.control("GET", kind, params=query)
+            entries.extend(page[kind])
+            if not page.get("next"):
+                return entries
+            query["after"] = page["next"]
 
     def clear_requests(self) -> None:
         self.control("DELETE", "requests")
@@ -272,143 +257,3 @@ class MockSembleClient:
 
     def unfreeze_clock(self) -> dict[str, Any]:
         return self.control("DELETE", "clock")  # type: ignore[no-any-return]
-
-
-CREATE_WEBHOOK = """
-mutation CreateWebhook($input: CreateWebhookInput!) {
-  createWebhook(input: $input) {
-    data { id secret url label eventTypes headers { key value } createdAt updatedAt
-           deleted deliveryPaused version }
-    error
-  }
-}
-"""
-
-
-def settings_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Check and normalise Settings options given as Python values or as strings (from
-    an ini file): ``retry_schedule="0.1,0.5"``, ``state_file="s.json"``, ``seed="1"``…"""
-    from .logs import LEVELS
-    from .signing import SIGNING_SCHEMES
-
-    known = {f.name for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(f"unknown mock-semble option(s) {unknown}; options are Settings fields")
-    result = dict(options)
-    for name, value in options.items():
-        if name in _INT_OPTIONS:
-            result[name] = None if value is None else _number(int, name, value)
-        elif name == "delivery_timeout":
-            result[name] = _number(float, name, value)
-        elif name == "allow_http_localhost" and isinstance(value, str):
-            result[name] = value.strip().lower() in ("1", "true", "yes", "on")
-        elif name in ("state_file", "ca_bundle") and value is not None:
-            result[name] = Path(value)
-        elif name == "retry_schedule":
-            text = value if isinstance(value, str) else ",".join(str(v) for v in value)
-            result[name] = parse_retry_schedule(text)
-        elif name == "forwards":
-            items = value.split() if isinstance(value, str) else value
-            result[name] = tuple(
-                parse_forward(f"{i[0]}={i[1]}" if isinstance(i, tuple | list) else i) for i in items
-            )
-    choices = {
-        "signing_scheme": SIGNING_SCHEMES,
-        "delivery_mode": DELIVERY_MODES,
-        "log_level": LEVELS,
-    }
-    for name, allowed in choices.items():
-        if name in result and result[name] not in allowed:
-            raise ConfigError(f"{name} must be one of {', '.join(allowed)}")
-    return result
-
-
-def _number(kind: type[int] | type[float], name: str, value: Any) -> int | float:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}") from None
-
-
-class MockSembleServer(MockSembleClient):
-    """A uvicorn server on a free port, in a daemon thread, with its own runtime.
-
-    Keyword options are :class:`~mock_semble.config.Settings` fields (the CLI's flags
-    with underscores), e.g. ``seed=1``, ``delivery_mode="record"``,
-    ``retry_schedule=(0.1, 0.5)``, ``state_file="state.json"``. Without ``settings``
-    the base is the CLI's defaults plus ``allow_http_localhost=True``.
-    """
-
-    def __init__(self, settings: Settings | None = None, **options: Any) -> None:
-        base = settings or Settings(allow_http_localhost=True)
-        options = settings_options(options)
-        if "host" in options or "port" in options:
-            raise ConfigError("MockSembleServer always listens on 127.0.0.1, on a free port")
-        self.settings = dataclasses.replace(base, host="127.0.0.1", port=0, **options)
-        super().__init__(token=self.settings.default_token, admin_token=self.settings.admin_token)
-        self._thread: threading.Thread | None = None
-        self._server: Any = None
-
-    # -- lifecycle ---------------------------------------------------------------
-
-    def start(self) -> MockSembleServer:
-        import uvicorn
-
-        from .app import create_app
-
-        self.app = create_app(self.settings)  # ConfigError for a bad state file
-        self.runtime = self.app.state.runtime  # in-process escape hatch
-        # A --state-file brings its own tokens: the default token is its first one.
-        self.token = self.runtime.settings.default_token
-        self.practice_id = self.runtime.default_practice_id
-        # IPPROTO_TCP so asyncio sets TCP_NODELAY (see cli.serve)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="on", server_header=False
-        )
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._server.serve(sockets=[sock])),
-            name=f"mock-semble-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        for _ in range(2000):
-            if self._server.started:
-                break
-            if not self._thread.is_alive():
-                raise RuntimeError("mock-semble server thread died during start-up")
-            threading.Event().wait(0.005)
-        else:
-            raise RuntimeError("mock-semble server did not start within 10 s")
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def stop(self) -> None:
-        self.close()
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=15)
-            self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> MockSembleServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -3,7 +3,8 @@
 Each delivery runs as its own asyncio task on the server's loop, so GraphQL requests
 never wait for a receiver; a semaphore bounds how many requests are in flight. The HTTP
 client (httpx, TLS context) is built on the first send, keeping start-up cheap; one
-attempt's HTTP work is in :mod:`mock_semble.delivery_http`.
+attempt's HTTP work is in :mod:`.sender`. The engine subscribes to the events the
+domains publish (:meth:`Runtime.publish`) and owns no HTTP routes.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import __version__
-from .delivery_http import RETRY_AFTER_LIMIT, build_client, forward_target, send
+from ..core.events import Event
+from ..core.logs import printable
+from ..core.runtime import Runtime
+from ..core.settings import Settings
+from ..core.version import __version__
+from ..webhooks import subscriptions_of
+from ..webhooks.models import Subscription
 from .journal import (
     FAILED,
     RECORDED,
@@ -28,22 +34,27 @@ from .journal import (
     Delivery,
     Journal,
 )
-from .logs import printable
-from .model import EventType, Subscription
+from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, send
 from .signing import sign
 
 if TYPE_CHECKING:
     import httpx
-    from starlette.routing import Route
-
-    from .config import Settings
-    from .runtime import Runtime
 
 log = logging.getLogger("mock_semble.delivery")
 
 USER_AGENT = f"mock-semble/{__version__}"
 SHUTDOWN_GRACE = 2.0  # in-flight attempts get this long to finish at shutdown
 SHUT_DOWN = "server shut down"
+
+
+ENGINE = "delivery"
+
+
+def engine_of(runtime: Runtime) -> DeliveryEngine:
+    """The delivery engine attached to ``runtime``."""
+    engine = runtime.extensions[ENGINE]
+    assert isinstance(engine, DeliveryEngine)
+    return engine
 
 
 class ShuttingDown(RuntimeError):
@@ -67,6 +78,7 @@ class DeliveryEngine:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.subscriptions = subscriptions_of(runtime)
         self.journal = Journal(runtime.settings.delivery_journal_size)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._inflight: set[str] = set()
@@ -75,6 +87,9 @@ class DeliveryEngine:
         self._client: httpx.AsyncClient | None = None
         self._client_lock = asyncio.Lock()
         self._closing = False
+        runtime.extensions[ENGINE] = self
+        runtime.subscribe(self.on_event)
+        runtime.on_reset(self.reset)
 
     @property
     def closing(self) -> bool:
@@ -84,11 +99,6 @@ class DeliveryEngine:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings  # read live: a --state-file replaces the runtime's
-
-    def routes(self) -> list[Route]:
-        from .control_deliveries import routes
-
-        return routes()
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -138,37 +148,40 @@ class DeliveryEngine:
 
     # -- creating deliveries -------------------------------------------------------
 
-    def fire(
-        self,
-        practice_id: str,
-        event_type: EventType,
-        identifiers: Mapping[str, str],
-        *,
-        only: Subscription | None = None,
-    ) -> list[Delivery]:
-        """Fan an event out to the practice's subscriptions that list it (or to ``only``)."""
+    def on_event(self, event: Event) -> None:
+        """A domain published an event (after its change was stored): deliver it. Events
+        published while shutting down are not delivered (nothing is waiting for them)."""
+        if not self._closing:
+            self.fire(event)
+
+    def fire(self, event: Event) -> list[Delivery]:
+        """Fan an event out to the practice's subscriptions that list it (or to the one
+        it names)."""
         if self._closing:
             raise ShuttingDown(SHUT_DOWN)
-        targets = [only] if only is not None else self.runtime.store.list(practice_id)
+        if event.subscription_id is not None:
+            only = self.subscriptions.get(event.practice_id, event.subscription_id)
+            targets = [] if only is None else [only]
+        else:
+            targets = self.subscriptions.list(event.practice_id)
         made: list[Delivery] = []
         for sub in targets:
-            if sub.deleted or event_type not in sub.event_types:
+            if sub.deleted or event.event_type not in sub.event_types:
                 continue
             event_id = self.runtime.ids.new_id()
-            body = json.dumps(
-                {
-                    "subscriptionId": sub.id,
-                    "eventId": event_id,
-                    "eventType": event_type.dotted,
-                    "identifiers": dict(identifiers),
-                },
-                separators=(",", ":"),
-                ensure_ascii=False,
-            )
+            fields: dict[str, object] = {
+                "subscriptionId": sub.id,
+                "eventId": event_id,
+                "eventType": event.event_type,
+                "identifiers": dict(event.identifiers),
+            }
+            if event.metadata is not None:
+                fields["metadata"] = dict(event.metadata)
+            body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
             delivery = Delivery(
                 id=self.runtime.ids.new_id(),
                 event_id=event_id,
-                event_type=event_type,
+                event_type=event.event_type,
                 subscription_id=sub.id,
                 practice_id=sub.practice_id,
                 url=sub.url,
@@ -205,7 +218,7 @@ class DeliveryEngine:
             delivery.status = SKIPPED_PAUSED
         elif self.settings.delivery_mode == "record":
             try:
-                delivery.attempts.append(self._new_attempt(delivery, 1, sub.secret))
+                delivery.attempts.append(self._new_attempt(delivery, 1, sub.signing_secret))
                 delivery.status = RECORDED
             except ValueError as exc:  # a secret this scheme cannot use (from a state file)
                 self._give_up(delivery, 1, f"cannot sign: {exc}")
@@ -253,14 +266,14 @@ class DeliveryEngine:
         try:
             number = 1
             while True:
-                sub = self.runtime.store.find(delivery.subscription_id)
+                sub = self.subscriptions.find(delivery.subscription_id)
                 reason = self._unsendable(sub)
                 if reason is not None or sub is None:
                     self._give_up(delivery, number, f"{reason}; not sent")
                     return
                 async with self._semaphore:
                     try:
-                        current = self._new_attempt(delivery, number, sub.secret)
+                        current = self._new_attempt(delivery, number, sub.signing_secret)
                     except ValueError as exc:
                         self._give_up(delivery, number, f"cannot sign: {exc}")
                         return

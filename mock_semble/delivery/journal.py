@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .clock import format_datetime
-from .model import EventType
+from ..core.clock import format_datetime
 
 PENDING = "pending"
 RETRYING = "retrying"
@@ -55,7 +54,7 @@ class Delivery:
 
     id: str
     event_id: str
-    event_type: EventType
+    event_type: str  # dotted
     subscription_id: str
     practice_id: str
     url: str
@@ -75,7 +74,7 @@ class Delivery:
         return {
             "id": self.id,
             "eventId": self.event_id,
-            "eventType": self.event_type.dotted,
+            "eventType": self.event_type,
             "subscriptionId": self.subscription_id,
             "practiceId": self.practice_id,
             "url": self.url,
@@ -92,14 +91,14 @@ class Filter:
     """Query filters of ``GET /__mock/deliveries``; ``None`` matches anything."""
 
     subscription_id: str | None = None
-    event_type: EventType | None = None
+    event_type: str | None = None
     status: str | None = None
     practice_id: str | None = None
 
     def matches(self, d: Delivery) -> bool:
         return (
             (self.subscription_id is None or d.subscription_id == self.subscription_id)
-            and (self.event_type is None or d.event_type is self.event_type)
+            and (self.event_type is None or d.event_type == self.event_type)
             and (self.status is None or d.status == self.status)
             and (self.practice_id is None or d.practice_id == self.practice_id)
         )
@@ -115,9 +114,14 @@ class Journal:
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
         self._entries: dict[str, Delivery] = {}
+        self._seq: dict[str, int] = {}  # id -> position, the paging cursor
+        self._next_seq = 0
         self._finished: deque[str] = deque()  # ids in the order they became final
+        self.evicted = 0  # deliveries dropped by the bound since the last clear
 
     def add(self, delivery: Delivery) -> None:
+        self._next_seq += 1
+        self._seq[delivery.id] = self._next_seq
         self._entries[delivery.id] = delivery
         if delivery.final:
             self._finished.append(delivery.id)
@@ -131,7 +135,10 @@ class Journal:
 
     def _trim(self) -> None:
         while len(self._entries) > self.size and self._finished:
-            self._entries.pop(self._finished.popleft(), None)
+            gone = self._finished.popleft()
+            if self._entries.pop(gone, None) is not None:
+                self._seq.pop(gone, None)
+                self.evicted += 1
 
     def get(self, delivery_id: str) -> Delivery | None:
         return self._entries.get(delivery_id)
@@ -141,16 +148,33 @@ class Journal:
             return list(self._entries.values())
         return [d for d in self._entries.values() if query.matches(d)]
 
+    def page(
+        self, query: Filter | None, limit: int, after: int | None
+    ) -> tuple[list[Delivery], str | None]:
+        """Up to ``limit`` matching entries after cursor ``after``, and the next cursor."""
+        result: list[Delivery] = []
+        for delivery in self._entries.values():
+            seq = self._seq[delivery.id]
+            if (after is not None and seq <= after) or (query and not query.matches(delivery)):
+                continue
+            if len(result) == limit:
+                return result, str(self._seq[result[-1].id])
+            result.append(delivery)
+        return result, None
+
     def remove_where(self, practice_id: str | None = None) -> list[Delivery]:
         """Drop every entry (or one practice's); return what was dropped."""
         if practice_id is None:
             dropped = list(self._entries.values())
             self._entries.clear()
+            self._seq.clear()
             self._finished.clear()
+            self.evicted = 0
             return dropped
         dropped = [d for d in self._entries.values() if d.practice_id == practice_id]
         for d in dropped:
             del self._entries[d.id]
+            del self._seq[d.id]
         self._finished = deque(i for i in self._finished if i in self._entries)
         return dropped
 

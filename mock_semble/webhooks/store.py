@@ -1,4 +1,4 @@
-"""The in-memory store: practices, tokens and subscriptions, with their indexes.
+"""The webhook subscriptions of every practice, with their indexes.
 
 Every method that changes state runs under one lock and validates before it
 writes, so each mutation is atomic and a refused one changes nothing. Indexes keep
@@ -13,22 +13,14 @@ get/create/update/delete independent of how many subscriptions exist:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .ids import IdFactory
-from .model import (
-    EventType,
-    Header,
-    Permission,
-    Practice,
-    Subscription,
-    Token,
-)
+from ..core.ids import IdFactory
+from .models import Header, Subscription
 from .rules import conflict, not_found, url_key
 
-Claim = tuple[str, EventType]
+Claim = tuple[str, str]  # (url key, dotted event type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,65 +28,22 @@ class Changes:
     """A partial update: ``None`` means "leave as it is"."""
 
     url: str | None = None
-    event_types: tuple[EventType, ...] | None = None
+    event_types: tuple[str, ...] | None = None
     label: str | None = None
     headers: tuple[Header, ...] | None = None
     delivery_paused: bool | None = None
 
 
-class Store:
-    """All mutable state of the contract API."""
+class SubscriptionStore:
+    """All webhook subscriptions of one runtime."""
 
-    def __init__(self, ids: IdFactory) -> None:
+    def __init__(self, ids: IdFactory, lock: threading.RLock) -> None:
         self.ids = ids
-        self.lock = threading.RLock()
-        self.practices: dict[str, Practice] = {}
-        self.tokens: dict[str, Token] = {}
+        self.lock = lock
         self._subs: dict[str, Subscription] = {}
         self._by_practice: dict[str, dict[str, Subscription]] = {}
         self._claims: dict[str, dict[Claim, str]] = {}
         self._garbage: list[object] = []
-
-    # -- practices and tokens -------------------------------------------------
-
-    def add_practice(
-        self,
-        name: str,
-        *,
-        webhooks_enabled: bool = True,
-        practice_id: str | None = None,
-        configured: bool = False,
-    ) -> Practice:
-        with self.lock:
-            if practice_id is None:
-                practice_id = self._fresh_id(self.practices)
-            elif practice_id in self.practices:
-                raise ValueError(f"practice {practice_id} already exists")
-            practice = Practice(practice_id, name, webhooks_enabled, configured)
-            self.practices[practice_id] = practice
-            return practice
-
-    def add_token(
-        self,
-        practice_id: str,
-        permissions: Iterable[Permission],
-        *,
-        token: str | None = None,
-        configured: bool = False,
-    ) -> Token:
-        with self.lock:
-            if practice_id not in self.practices:
-                raise KeyError(practice_id)
-            if token is None:
-                token = self.ids.new_token()
-            elif token in self.tokens:
-                raise ValueError("token already exists")
-            record = Token(token, practice_id, frozenset(permissions), configured)
-            self.tokens[token] = record
-            return record
-
-    def token(self, token: str) -> Token | None:
-        return self.tokens.get(token)
 
     # -- subscriptions --------------------------------------------------------
 
@@ -109,6 +58,10 @@ class Store:
         """Any practice's subscription: for the control plane, never the contract API."""
         return self._subs.get(subscription_id)
 
+    def all(self) -> list[Subscription]:
+        """Every subscription of every practice, in creation (or load) order."""
+        return list(self._subs.values())
+
     def list(self, practice_id: str, *, include_deleted: bool = False) -> list[Subscription]:
         subs = self._by_practice.get(practice_id)
         if not subs:
@@ -122,7 +75,7 @@ class Store:
         practice_id: str,
         *,
         url: str,
-        event_types: tuple[EventType, ...],
+        event_types: tuple[str, ...],
         label: str,
         headers: tuple[Header, ...] | None,
         now: datetime,
@@ -135,7 +88,7 @@ class Store:
             sub = Subscription(
                 id=self._fresh_id(self._subs),
                 practice_id=practice_id,
-                secret=self.ids.new_secret(),
+                signing_secret=self.ids.new_secret(),
                 url=url,
                 label=label,
                 event_types=event_types,
@@ -191,9 +144,17 @@ class Store:
                 del self._subs[sub_id]
             self._claims.pop(practice_id, None)
 
+    def set_paused(self, sub: Subscription, *, now: datetime) -> None:
+        """Pause a subscription (the circuit breaker): ``updatedAt`` moves."""
+        with self.lock:
+            sub.delivery_paused = True
+            sub.updated_at = now
+
     def insert_loaded(self, sub: Subscription) -> None:
         """Add a subscription from a state document (already validated by the caller)."""
         with self.lock:
+            if sub.id in self._subs:
+                return
             sub.url_key = url_key(sub.url)
             self._insert(sub)
 
@@ -205,7 +166,6 @@ class Store:
         :meth:`collect_garbage` frees them, after the response has gone."""
         with self.lock:
             self._garbage.append((self._subs, self._by_practice, self._claims))
-            self.practices, self.tokens = {}, {}
             self._subs, self._by_practice, self._claims = {}, {}, {}
 
     def collect_garbage(self) -> None:

@@ -1,4 +1,5 @@
-"""Per-request GraphQL context: who is calling, and the payload errors collected."""
+"""Per-request GraphQL context (who is calling, the payload errors collected) and the
+two helpers every domain resolver uses: :func:`require` and :func:`payload_error`."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from .model import Permission, Practice, Token
+from .errors import RuleError
+from .tenancy import Permission, Practice, Token, refusal
 
 if TYPE_CHECKING:
     from strawberry.types import Info
 
-    from .rules import RuleError
     from .runtime import Runtime
-
-MSG_WEBHOOKS_DISABLED = "Webhooks are not enabled for this practice."
 
 
 @dataclass(slots=True)
@@ -24,7 +23,7 @@ class RequestContext:
     token: Token
     practice: Practice
     payload_errors: list[dict[str, Any]] = field(default_factory=list)
-    validated: bool = False  # set by errors.ExecutionTracker
+    validated: bool = False  # set by api.errors.ExecutionTracker
     operation_name: str | None = None  # as the client sent it
 
 
@@ -32,20 +31,11 @@ def forbidden(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
 
 
-def refusal(ctx: RequestContext, permission: Permission) -> str | None:
-    """Why ``ctx`` may not use ``permission`` (checked before any lookup: the permission,
-    then the practice's webhooks switch), or None when it may."""
-    if permission not in ctx.token.permissions:
-        return f"Missing permission: {permission.value}"
-    if not ctx.practice.webhooks_enabled:
-        return MSG_WEBHOOKS_DISABLED
-    return None
-
-
 def require(info: Info[RequestContext, None], permission: Permission) -> RequestContext:
-    """The request's context, or a FORBIDDEN error naming what is missing."""
+    """The request's context, or a FORBIDDEN error naming the missing permission
+    (checked before any lookup)."""
     ctx = info.context
-    reason = refusal(ctx, permission)
+    reason = refusal(ctx.token, permission)
     if reason is not None:
         raise forbidden(reason)
     return ctx

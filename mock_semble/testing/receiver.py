@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .signing import DEFAULT_SCHEME, DEFAULT_TOLERANCE, SignatureError, verify
+from ..delivery.signing import DEFAULT_SCHEME, DEFAULT_TOLERANCE, SignatureError, verify
 
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 5.0  # a kept-alive connection with nothing to say is closed after this

@@ -7,24 +7,57 @@ after authentication is a 200 with ``errors``/``extensions`` (SPEC §1.3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from graphql import GraphQLError, Source, TokenKind
+from graphql.language.lexer import Lexer
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from .clock import format_datetime
-from .context import RequestContext
+from ..core.clock import format_datetime
+from ..core.context import RequestContext
+from ..core.jsonbody import BodyError, parse_json, read_body
+from ..core.runtime import Runtime
 from .errors import VALIDATION_FAILED, format_error, request_error
-from .fastpath import compile_document
-from .limits import parse_json
-from .runtime import Runtime
-from .schema import schema
+from .fastpath import FastPath
+from .graphiql import render_graphiql
+from .schema import MockSchema
 
-MAX_BODY_BYTES = 1024 * 1024
 MSG_MISSING_TOKEN = "Missing token."
 MSG_INVALID_TOKEN = "Invalid token."
+
+
+@dataclass(slots=True)
+class GraphQLApi:
+    """What ``/graphql`` serves: the schema of the chosen API version and its fast path."""
+
+    schema: MockSchema
+    fast_path: FastPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fast_path = FastPath(self.schema)
+
+
+@lru_cache(maxsize=1024)
+def document_operation_name(query: str) -> str | None:
+    """The name of the document's first operation (``query Name { … }``), read from
+    its first tokens only: many clients name operations in the text alone."""
+    try:
+        lexer = Lexer(Source(query[:4096]))
+        first = lexer.advance()
+        if first.kind is not TokenKind.NAME or first.value not in OPERATION_KEYWORDS:
+            return None
+        second = lexer.advance()
+    except GraphQLError:
+        return None
+    return second.value if second.kind is TokenKind.NAME else None
+
+
+OPERATION_KEYWORDS = ("query", "mutation", "subscription")
 
 
 class Refusal(Exception):
@@ -44,26 +77,6 @@ def read_token(request: Request) -> str | None:
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
     return token or None
-
-
-async def read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise Refusal(400, "Invalid Content-Length header.")
-        if int(declared) > MAX_BODY_BYTES:
-            raise Refusal(413, "Request body is larger than 1 MiB.", "PAYLOAD_TOO_LARGE")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise Refusal(413, "Request body is larger than 1 MiB.", "PAYLOAD_TOO_LARGE")
-            chunks.append(chunk)
-    except ClientDisconnect:  # nobody reads the answer, but it is not a server fault
-        raise Refusal(400, "The client closed the connection during the body.") from None
-    return b"".join(chunks)
 
 
 def parse_request(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -95,11 +108,10 @@ def wants_html(request: Request) -> bool:
 
 async def graphql_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    api: GraphQLApi = request.app.state.api
     if request.method == "GET":
         if wants_html(request):
-            from .graphiql import render_graphiql
-
-            return HTMLResponse(render_graphiql(runtime.settings.default_token))
+            return HTMLResponse(render_graphiql(runtime.default_token))
         return JSONResponse(
             request_error("Send GraphQL operations with POST and a JSON body."),
             status_code=405,
@@ -110,7 +122,11 @@ async def graphql_endpoint(request: Request) -> Response:
     practice_id: str | None = None
     body_size = 0
     try:
-        body = await read_body(request)
+        try:
+            body = await read_body(request)
+        except BodyError as exc:
+            code = {413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(exc.status)
+            raise Refusal(exc.status, exc.message, code or "BAD_REQUEST") from None
         body_size = len(body)
         query, variables, operation_name = parse_request(
             body, request.headers.get("content-type", "")
@@ -119,13 +135,15 @@ async def graphql_endpoint(request: Request) -> Response:
         token_text = read_token(request)
         if token_text is None:
             raise Refusal(401, MSG_MISSING_TOKEN, "UNAUTHENTICATED")
-        token = runtime.store.token(token_text)
+        token = runtime.tenancy.token(token_text)
         if token is None:
             raise Refusal(401, MSG_INVALID_TOKEN, "UNAUTHENTICATED")
-        practice = runtime.store.practices[token.practice_id]
+        practice = runtime.tenancy.practices[token.practice_id]
         practice_id = practice.id
         context = RequestContext(runtime, token, practice, operation_name=operation_name)
-        status, content = await execute(query, variables, operation_name, context)
+        if operation_name is None:
+            operation_name = document_operation_name(query)
+        status, content = await execute(api, query, variables, context)
     except Refusal as refusal:
         status, content = refusal.status, request_error(refusal.message, refusal.code)
     runtime.requests.record(
@@ -142,21 +160,25 @@ async def graphql_endpoint(request: Request) -> Response:
 
 
 async def execute(
+    api: GraphQLApi,
     query: str,
     variables: dict[str, Any] | None,
-    operation_name: str | None,
     context: RequestContext,
     *,
     fast_path: bool = True,
 ) -> tuple[int, dict[str, Any]]:
+    """Run a document for ``context`` (the operation it names, as the client sent it)."""
+    operation_name = context.operation_name
     if fast_path:  # plain documents answered from a compiled plan (see fastpath.py)
-        compiled = compile_document(query, operation_name)
+        compiled = api.fast_path.compile(query, operation_name)
         if compiled is not None:
-            content = compiled.run(variables, context)
+            content = await compiled.run(variables, context)
             if content is not None:
+                if context.payload_errors:
+                    content["extensions"] = {"payloadErrors": context.payload_errors}
                 return 200, content
     try:
-        result = await schema.execute(
+        result = await api.schema.execute(
             query, variable_values=variables, context_value=context, operation_name=operation_name
         )
     except MissingQueryError:

@@ -15,8 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("mock_semble.access")
 
-LEVELS = ("critical", "error", "warning", "info", "debug")
-
 
 def configure_logging(level: str) -> None:
     """Our records on stderr; uvicorn's own access log stays off (it logs query strings)."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import Route
 
-ASSETS_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "graphiql"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "graphiql"
 ASSETS_URL_PREFIX = "/graphiql/assets/"
 FETCH_COMMAND = "python scripts/fetch_graphiql_assets.py"
 NOT_INSTALLED_NOTE = f"GraphiQL assets are not installed locally; run: {FETCH_COMMAND}"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .model import EventType, Header
+from ..core.errors import RuleError
+from ..core.events import CATALOGUE
+from .models import Header
 
 MAX_URL_LENGTH = 2048
 MAX_EVENT_TYPES = 10
@@ -47,21 +48,10 @@ RESERVED_HEADERS = frozenset(
 )
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch only
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+# visible ASCII with inner spaces/tabs: anything else could never be sent (SPEC §1.4)
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20\x09\x21-\x7e]*[\x21-\x7e])?)?")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleError(Exception):
-    """A broken business rule: becomes a payload error and changes nothing."""
-
-    message: str
-    code: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def invalid_url() -> RuleError:
@@ -124,10 +114,14 @@ def url_key(url: str) -> str:
     return f"{scheme}://{netloc}{rest}"
 
 
-def check_event_types(event_types: Sequence[EventType] | None) -> tuple[EventType, ...]:
-    """1 to 10 event types, none repeated."""
+def check_event_types(event_types: Sequence[str] | None) -> tuple[str, ...]:
+    """1 to 10 dotted catalogue event types, none repeated (the enum mode's values are
+    dotted already; in strings mode an unknown value is a payload error)."""
     if event_types is None or not 1 <= len(event_types) <= MAX_EVENT_TYPES:
         raise RuleError(MSG_EVENT_COUNT, "INVALID_EVENT_TYPES")
+    for event_type in event_types:
+        if event_type not in CATALOGUE:
+            raise RuleError(f"invalid event type: {event_type[:256]}", "INVALID_EVENT_TYPES")
     if len(set(event_types)) != len(event_types):
         raise RuleError(MSG_EVENT_DUPLICATES, "INVALID_EVENT_TYPES")
     return tuple(event_types)
@@ -174,6 +168,8 @@ def check_headers(headers: Iterable[Header] | None) -> tuple[Header, ...] | None
         seen.add(lowered)
         if len(value) > MAX_HEADER_VALUE:
             raise _header_error(f"value of {key!r} is longer than {MAX_HEADER_VALUE} characters")
-        if _FORBIDDEN_IN_VALUE.search(value):
-            raise _header_error(f"value of {key!r} contains CR, LF or NUL")
-    return items
+        if not _HEADER_VALUE.fullmatch(value):
+            raise _header_error(
+                f"value of {key!r} must be visible ASCII with inner spaces or tabs only"
+            )
+    return tuple(Header(key, value) for key, value in items)

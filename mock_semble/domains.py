@@ -1,0 +1,8 @@
+"""The domains this mock serves: one line each (see README, "Architecture")."""
+
+from __future__ import annotations
+
+from .core.domain import Domain
+from .webhooks import DOMAIN as WEBHOOKS
+
+DOMAINS: tuple[Domain, ...] = (WEBHOOKS,)

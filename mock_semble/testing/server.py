@@ -1,0 +1,119 @@
+"""Drive mock-semble from tests: an HTTP client and an in-process server.
+
+``MockSembleServer`` is a context manager usable from pytest, unittest or scripts::
+
+    with MockSembleServer(seed=1) as server:
+        server.execute("{ webhooks { id } }")
+        server.fire("PATIENT_CREATED")
+
+``MockSembleClient`` has the same conveniences for a server that runs elsewhere (a
+container, ``mock-semble serve``). The pytest plugin's ``mock_semble`` fixture *is*
+a ``MockSembleServer``, so the fixture and the context manager share every method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ..app import create_app
+from ..core.errors import ConfigError
+from ..core.settings import Settings, normalise_options
+from .client import MockSembleClient
+
+# What the pytest fixture starts with (README, "Testing with pytest"): receivers are
+# local, and failed deliveries retry within a fraction of a second, not 31 s.
+PYTEST_DEFAULTS: dict[str, Any] = {
+    "allow_http_localhost": True,
+    "retry_schedule": (0.05, 0.1, 0.2),
+    "delivery_timeout": 5.0,
+}
+
+
+def settings_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and normalise Settings options given as Python values or as strings (from
+    an ini file): ``retry_schedule="0.1,0.5"``, ``state_file="s.json"``, ``seed="1"``…"""
+    return normalise_options(options)
+
+
+class MockSembleServer(MockSembleClient):
+    """A uvicorn server on a free port, in a daemon thread, with its own runtime.
+
+    Keyword options are :class:`~mock_semble.config.Settings` fields (the CLI's flags
+    with underscores), e.g. ``seed=1``, ``delivery_mode="record"``,
+    ``retry_schedule=(0.1, 0.5)``, ``state_file="state.json"``. Without ``settings``
+    the base is the CLI's defaults plus ``allow_http_localhost=True``.
+    """
+
+    def __init__(self, settings: Settings | None = None, **options: Any) -> None:
+        base = settings or Settings(allow_http_localhost=True)
+        options = settings_options(options)
+        if "host" in options or "port" in options:
+            raise ConfigError("MockSembleServer always listens on 127.0.0.1, on a free port")
+        self.settings = Settings.from_options({**options, "host": "127.0.0.1", "port": 0}, base)
+        super().__init__(token=self.settings.default_token, admin_token=self.settings.admin_token)
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> MockSembleServer:
+        import uvicorn  # only when a server starts: importing the client stays cheap
+
+        self.app = create_app(self.settings)  # ConfigError for a bad state file
+        self.runtime = self.app.state.runtime  # in-process escape hatch
+        # A --state-file brings its own tokens: the default token is its first one.
+        self.token = self.runtime.default_token
+        self.practice_id = self.runtime.default_practice_id
+        # IPPROTO_TCP so asyncio sets TCP_NODELAY (see cli.serve)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="on", server_header=False
+        )
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[sock])),
+            name=f"mock-semble-{port}",
+            daemon=True,
+        )
+        self._thread.start()
+        for _ in range(2000):
+            if self._server.started:
+                break
+            if not self._thread.is_alive():
+                raise RuntimeError("mock-semble server thread died during start-up")
+            threading.Event().wait(0.005)
+        else:
+            raise RuntimeError("mock-semble server did not start within 10 s")
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        self.close()
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+            self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> MockSembleServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
