@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .core.domain import Domain
+from .patients import DOMAIN as PATIENTS
 from .webhooks import DOMAIN as WEBHOOKS
 
-DOMAINS: tuple[Domain, ...] = (WEBHOOKS,)
+DOMAINS: tuple[Domain, ...] = (WEBHOOKS, PATIENTS)
