@@ -50,9 +50,9 @@ def format_error(error: GraphQLError, *, validated: bool) -> dict[str, Any]:
             formatted["path"] = error.path
         formatted["extensions"] = {"code": INTERNAL}
         return formatted
-    formatted = error.formatted
-    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
-    return dict(formatted)
+    result: dict[str, Any] = dict(error.formatted)
+    result["extensions"] = {**(result.get("extensions") or {}), "code": code}
+    return result
 
 
 def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:

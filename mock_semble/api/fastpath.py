@@ -81,6 +81,14 @@ def _fields(selection_set: SelectionSetNode | None) -> list[tuple[str, FieldNode
     return result
 
 
+def _constant(value: str) -> Callable[[Any], str]:
+    return lambda _: value
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _leaf(gql_type: GraphQLScalarType | GraphQLEnumType) -> Project:
     serialize = gql_type.serialize
     plain = _PASS_THROUGH.get(gql_type.name)
@@ -110,7 +118,7 @@ def _object(gql_type: GraphQLObjectType, selection_set: SelectionSetNode | None)
     for key, node in _fields(selection_set):
         name = node.name.value
         if name == "__typename":
-            steps.append((key, lambda _, name=gql_type.name: name, lambda v: v))
+            steps.append((key, _constant(gql_type.name), _identity))
             continue
         field_def = gql_type.fields.get(name)
         if field_def is None or node.arguments:
@@ -191,7 +199,7 @@ class Compiled:
             data[root.key] = root.project(value)
         return {"data": data}
 
-    async def _call(self, root: Root, coerced: dict[str, Any], ctx: RequestContext) -> Any:
+    async def _call(self, root: Root, coerced: Any, ctx: RequestContext) -> Any:
         try:
             raw = get_argument_values(root.field_def, root.node, coerced)
         except GraphQLError:

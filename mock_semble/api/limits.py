@@ -24,6 +24,7 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
 )
+from graphql.validation import ASTValidationRule
 
 MAX_DEPTH = 20
 MAX_ALIASES = 30
@@ -142,4 +143,4 @@ def depth_rule(max_depth: int) -> type[ValidationRule]:
 
 # Built once: a limit rule made per request would defeat the validation cache
 # (strawberry issue #4635), since the cache key includes the rule classes.
-LIMIT_RULES: list[type[ValidationRule]] = [depth_rule(MAX_DEPTH), alias_rule(MAX_ALIASES)]
+LIMIT_RULES: list[type[ASTValidationRule]] = [depth_rule(MAX_DEPTH), alias_rule(MAX_ALIASES)]

@@ -45,8 +45,9 @@ class IdFactory:
 
     def rewind(self) -> None:
         """Go back to the marked position (after a full reset), so runs repeat exactly."""
-        if self._random is not None and getattr(self, "_mark", None) is not None:
-            self._random.setstate(self._mark)
+        mark = getattr(self, "_mark", None)
+        if self._random is not None and mark is not None:
+            self._random.setstate(mark)
 
     def new_token(self) -> str:
         """An API token for a runtime-added practice."""

@@ -17,7 +17,7 @@ from .journal import Attempt
 if TYPE_CHECKING:
     import httpx
 
-    from .config import Settings
+    from ..core.settings import Settings
 
 MAX_RESPONSE_BODY = 4096
 RETRY_AFTER_LIMIT = 60.0  # a Retry-After at or above this is ignored (SPEC §2.4)

@@ -24,9 +24,7 @@ from .models import Revealed
 T = TypeVar("T")
 Ctx = Info[RequestContext, None]
 
-WebhookEventType = Enum(  # type: ignore[misc]
-    "WebhookEventType", {name: dotted for name, dotted in ENUM_NAMES.items()}
-)
+WebhookEventType = Enum("WebhookEventType", {name: dotted for name, dotted in ENUM_NAMES.items()})
 WebhookEventType = strawberry.enum(
     WebhookEventType, description="The kinds of event a webhook can receive."
 )
@@ -64,7 +62,7 @@ def _headers(items: list[WebhookHeaderInput] | None) -> list[tuple[str, str]] | 
 def build_types(mode: str) -> tuple[type, type]:
     """The webhook slice's ``Query`` and ``Mutation`` for one API version."""
     event_type: Any = WebhookEventType if mode == "enum" else str
-    optional_events: Any = list[event_type] | None  # type: ignore[valid-type]
+    optional_events: Any = list[event_type] | None
 
     @strawberry.type(description="A subscription that delivers practice events to a URL.")
     class WebhookSubscription:
@@ -74,7 +72,7 @@ def build_types(mode: str) -> tuple[type, type]:
         )
         url: str = strawberry.field(description="The HTTPS URL that receives deliveries.")
         label: str = strawberry.field(description="A human-readable name for the subscription.")
-        event_types: list[event_type] = strawberry.field(  # type: ignore[valid-type]
+        event_types: list[event_type] = strawberry.field(
             description="The event types delivered to this subscription."
         )
         headers: list[WebhookHeader] | None = strawberry.field(
@@ -91,7 +89,7 @@ def build_types(mode: str) -> tuple[type, type]:
     @strawberry.input(description="The fields of a new webhook subscription.")
     class CreateWebhookInput:
         url: str = strawberry.field(description="The HTTPS URL that will receive deliveries.")
-        event_types: list[event_type] = strawberry.field(  # type: ignore[valid-type]
+        event_types: list[event_type] = strawberry.field(
             description="The event types to deliver (1 to 10, no repeats)."
         )
         label: str = strawberry.field(description="A human-readable name (1 to 256 characters).")

@@ -145,7 +145,7 @@ def _header_error(why: str) -> RuleError:
     return RuleError(f"invalid header: {why}", "INVALID_HEADERS")
 
 
-def check_headers(headers: Iterable[Header] | None) -> tuple[Header, ...] | None:
+def check_headers(headers: Iterable[tuple[str, str]] | None) -> tuple[Header, ...] | None:
     """At most 20 headers with token keys, safe values, unique and unreserved keys.
 
     The order given is kept: it is the order in which they are sent."""

@@ -13,6 +13,7 @@ get/create/update/delete independent of how many subscriptions exist:
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -176,7 +177,7 @@ class SubscriptionStore:
 
     # -- internals ---------------------------------------------------------------
 
-    def _fresh_id(self, taken: dict[str, object]) -> str:
+    def _fresh_id(self, taken: Mapping[str, object]) -> str:
         new_id = self.ids.new_id()
         while new_id in taken:
             new_id = self.ids.new_id()

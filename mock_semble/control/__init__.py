@@ -1,0 +1,1 @@
+"""The control plane: every ``/__mock`` route (SPEC §4)."""
