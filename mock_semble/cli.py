@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .config import load_config_file
 from .core.errors import ConfigError
 from .core.settings import (
     DELIVERY_MODES,
@@ -126,8 +127,6 @@ def _int(value: str, flag: str, low: int, high: int) -> int:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Turn parsed flags (and the environment) into Settings; ConfigError on bad input."""
-    from .config import load_config_file
-
     fields: dict[str, Any] = {
         "host": args.host,
         "port": _int(args.port, "--port", 0, 65535),

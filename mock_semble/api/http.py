@@ -172,11 +172,11 @@ async def execute(
     if fast_path:  # plain documents answered from a compiled plan (see fastpath.py)
         compiled = api.fast_path.compile(query, operation_name)
         if compiled is not None:
-            content = await compiled.run(variables, context)
-            if content is not None:
+            answer = await compiled.run(variables, context)
+            if answer is not None:
                 if context.payload_errors:
-                    content["extensions"] = {"payloadErrors": context.payload_errors}
-                return 200, content
+                    answer["extensions"] = {"payloadErrors": context.payload_errors}
+                return 200, answer
     try:
         result = await api.schema.execute(
             query, variable_values=variables, context_value=context, operation_name=operation_name

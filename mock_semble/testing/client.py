@@ -17,6 +17,8 @@ import httpx
 from ..core.tenancy import ALL_PERMISSIONS
 from .documents import CREATE_WEBHOOK
 
+ALL_PERMISSION_NAMES = tuple(sorted(p.value for p in ALL_PERMISSIONS))
+
 _CAMEL = {
     "subscription_id": "subscriptionId",
     "event_type": "eventType",
@@ -161,7 +163,7 @@ class MockSembleClient:
         self,
         name: str = "Test practice",
         *,
-        permissions: Iterable[str] = tuple(sorted(p.value for p in ALL_PERMISSIONS)),
+        permissions: Iterable[str] = ALL_PERMISSION_NAMES,
         webhooks_enabled: bool = True,
     ) -> Practice:
         """A fresh practice and a token for it: tests that use their own practice never

@@ -78,7 +78,7 @@ class MockSembleServer(MockSembleClient):
             self.app, log_level="warning", access_log=False, lifespan="on", server_header=False
         )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._server.install_signal_handlers = lambda: None
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._server.serve(sockets=[sock])),
             name=f"mock-semble-{port}",
