@@ -16,6 +16,7 @@ import httpx
 
 from ..core.tenancy import ALL_PERMISSIONS
 from .documents import CREATE_WEBHOOK
+from .patients import PatientHelpers
 
 ALL_PERMISSION_NAMES = tuple(sorted(p.value for p in ALL_PERMISSIONS))
 
@@ -35,7 +36,7 @@ class MockSembleError(Exception):
 
 
 @dataclass
-class Practice:
+class Practice(PatientHelpers):
     """A practice added at run time with its own token (isolation under ``-n auto``)."""
 
     id: str
@@ -58,7 +59,7 @@ class Practice:
         self.client.reset(self.id)
 
 
-class MockSembleClient:
+class MockSembleClient(PatientHelpers):
     """Conveniences over a mock-semble server's GraphQL endpoint and control plane."""
 
     def __init__(
