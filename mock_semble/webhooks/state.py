@@ -8,8 +8,7 @@ duplicate ids, unknown practices, and two live subscriptions in conflict.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from ..core import statedoc as doc
@@ -26,40 +25,6 @@ SUBSCRIPTION_KEYS = (
     "createdAt", "updatedAt", "deleted", "deliveryPaused",
 )
 # fmt: on
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionRecord:
-    """An immutable, validated subscription of a state document."""
-
-    id: str
-    practice_id: str
-    secret: str
-    url: str
-    label: str
-    event_types: tuple[str, ...]
-    headers: tuple[Header, ...] | None
-    created_at: datetime
-    updated_at: datetime
-    deleted: bool
-    delivery_paused: bool
-
-    def materialize(self) -> Subscription:
-        """A fresh mutable record (the store changes its records in place)."""
-        return Subscription(
-            id=self.id,
-            practice_id=self.practice_id,
-            signing_secret=self.secret,
-            url=self.url,
-            label=self.label,
-            event_types=self.event_types,
-            headers=self.headers,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            deleted=self.deleted,
-            delivery_paused=self.delivery_paused,
-            url_key=url_key(self.url),
-        )
 
 
 def subscription_json(sub: Subscription) -> dict[str, Any]:
@@ -110,14 +75,15 @@ def _headers(value: Any, where: str) -> tuple[Header, ...] | None:
     return doc.rule(lambda: check_headers(pairs), where)
 
 
-def _subscription(item: Any, where: str, version: int, settings: Settings) -> SubscriptionRecord:
+def _subscription(item: Any, where: str, version: int, settings: Settings) -> Subscription:
+    """A validated subscription; the section keeps it as a template (see ``load``)."""
     data = doc.exact_object(item, where, SUBSCRIPTION_KEYS)
     url = data["url"]
     local = settings.allow_http_localhost
-    record = SubscriptionRecord(
+    record = Subscription(
         id=doc.object_id(data["id"], f"{where}.id"),
         practice_id=doc.object_id(data["practiceId"], f"{where}.practiceId"),
-        secret=doc.secret(data["secret"], f"{where}.secret"),
+        signing_secret=doc.secret(data["secret"], f"{where}.secret"),
         url=doc.rule(lambda: check_url(url, allow_http_localhost=local), f"{where}.url"),
         label=doc.rule(lambda: check_label(data["label"]), f"{where}.label"),
         event_types=_event_types(
@@ -130,6 +96,7 @@ def _subscription(item: Any, where: str, version: int, settings: Settings) -> Su
         delivery_paused=doc.typed(
             data["deliveryPaused"], bool, f"{where}.deliveryPaused", "a boolean"
         ),
+        url_key=url_key(url),
     )
     if data["version"] != PAYLOAD_VERSION:
         raise doc.fail(f"{where}.version", f'must be "{PAYLOAD_VERSION}"')
@@ -146,7 +113,7 @@ class SubscriptionSection:
 
     def parse(
         self, items: list[Any], practice_ids: set[str], settings: Settings, version: int
-    ) -> tuple[SubscriptionRecord, ...]:
+    ) -> tuple[Subscription, ...]:
         seen: set[str] = set()
         claims: dict[tuple[str, str, str], str] = {}
         result = []
@@ -173,9 +140,11 @@ class SubscriptionSection:
     def load(
         self,
         store: SubscriptionStore,
-        records: Sequence[SubscriptionRecord],
+        records: Sequence[Subscription],
         practice_id: str | None = None,
     ) -> None:
+        """Insert copies: the store changes its records in place, the parsed ones stay the
+        start-up state a reset returns to."""
         for record in records:
             if practice_id is None or record.practice_id == practice_id:
-                store.insert_loaded(record.materialize())
+                store.insert_loaded(replace(record))
