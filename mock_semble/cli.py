@@ -93,6 +93,11 @@ def build_parser() -> Parser:
     )
     serve.add_argument("--delivery-concurrency", default=env_default("--delivery-concurrency", "8"))
     serve.add_argument(
+        "--rate-limit",
+        default=env_default("--rate-limit"),
+        help="refuse a token's requests beyond N per rolling minute (off by default)",
+    )
+    serve.add_argument(
         "--request-journal-size", default=env_default("--request-journal-size", "1000")
     )
     serve.add_argument(
@@ -111,6 +116,11 @@ def build_parser() -> Parser:
     fire.add_argument("--subscription", help="only this subscription id")
     fire.add_argument("--identifier", action="append", default=[], metavar="KEY=VALUE")
     fire.add_argument("--wait", action="store_true", help="wait until every delivery is final")
+    fire.add_argument(
+        "--fault",
+        help="deliver it faulty: bad_signature, stale_timestamp, missing_signature, "
+        "duplicate, delay or delay:MS (SPEC 4.1)",
+    )
     fire.add_argument("--admin-token", default=env_default("--admin-token"))
     return parser
 
@@ -144,6 +154,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ConfigError("--admin-token must not be empty")
     if args.seed is not None:
         fields["seed"] = _int(args.seed, "--seed", 0, 2**63)
+    if args.rate_limit:  # unset or empty: off
+        fields["rate_limit"] = _int(args.rate_limit, "--rate-limit", 1, 10**6)
     level = str(args.log_level).lower()
     if level not in LOG_LEVELS:
         raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
@@ -264,6 +276,9 @@ def fire(args: argparse.Namespace) -> int:
         body["subscriptionId"] = args.subscription
     if identifiers:
         body["identifiers"] = identifiers
+    if args.fault:
+        kind, _, ms = args.fault.partition(":")
+        body["fault"] = {"type": kind, "ms": _int(ms, "--fault delay:MS", 0, 10**9)} if ms else kind
     headers = {"content-type": "application/json"}
     if args.admin_token:
         headers["x-mock-admin-token"] = args.admin_token

@@ -28,6 +28,7 @@ _INTS = (
     "delivery_journal_size",
     "delivery_concurrency",
     "circuit_breaker",
+    "rate_limit",
 )
 _FLOATS = ("delivery_timeout",)
 _BOOLS = ("allow_http_localhost",)
@@ -68,6 +69,7 @@ class Settings:
     ca_bundle: Path | None = None
     delivery_concurrency: int = 8  # httpcore scans its pool per request: docs/benchmarks.md
     circuit_breaker: int = 5  # consecutive failed deliveries that pause a subscription
+    rate_limit: int | None = None  # requests per token per rolling minute (SPEC §4.1)
     # bounded journals, so a long CI run cannot grow memory without limit
     request_journal_size: int = 1000
     delivery_journal_size: int = 10000
@@ -81,6 +83,7 @@ class Settings:
         _expect(self.delivery_timeout > 0, "delivery_timeout must be > 0")
         _expect(self.delivery_concurrency >= 1, "delivery_concurrency must be >= 1")
         _expect(self.circuit_breaker >= 0, "circuit_breaker must be >= 0")
+        _expect(self.rate_limit is None or self.rate_limit >= 1, "rate_limit must be >= 1")
         _expect(self.request_journal_size >= 1, "request_journal_size must be >= 1")
         _expect(self.delivery_journal_size >= 1, "delivery_journal_size must be >= 1")
         _expect(
