@@ -116,7 +116,7 @@ def live_patient(ctx: RequestContext, patient_id: str) -> Patient:
     return patient
 
 
-# -- queries ------------------------------------------------------------------------------
+# -- queries -------------------------------------------------------------------------------
 
 
 def get_patient(ctx: RequestContext, patient_id: str) -> Patient | None:
@@ -168,7 +168,7 @@ def patient_relationships(
     ]
 
 
-# -- the patient lifecycle -------------------------------------------------------------------
+# -- the patient lifecycle -----------------------------------------------------------------
 
 
 def create_patient(
@@ -314,7 +314,7 @@ def unarchive_patient(
     return edit(ctx, patient_id, Permission.EDIT_PATIENTS, change)
 
 
-# -- building records from input ---------------------------------------------------------------
+# -- building records from input -----------------------------------------------------------
 
 
 def _labels(ctx: RequestContext, store: PatientStore, ids: Any) -> tuple[PatientLabel, ...]:

@@ -74,7 +74,7 @@ def _new_id(ctx: RequestContext) -> str:
     return patients(ctx).new_id()
 
 
-# -- labels ---------------------------------------------------------------------------------
+# -- labels --------------------------------------------------------------------------------
 
 
 def add_label(ctx: RequestContext, patient_id: str, label_reference_id: str) -> Patient:
@@ -100,7 +100,7 @@ def remove_label(ctx: RequestContext, patient_id: str, label_id: str) -> Patient
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- phones ---------------------------------------------------------------------------------
+# -- phones --------------------------------------------------------------------------------
 
 
 def add_phone(ctx: RequestContext, patient_id: str, phone_number: str, phone_type: str) -> Patient:
@@ -133,7 +133,7 @@ def remove_phone(ctx: RequestContext, patient_id: str, phone_id: str) -> Patient
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- custom attributes --------------------------------------------------------------------------
+# -- custom attributes ---------------------------------------------------------------------
 
 
 def add_attribute(ctx: RequestContext, patient_id: str, data: Fields) -> Patient:
@@ -178,7 +178,7 @@ def remove_attribute(ctx: RequestContext, patient_id: str, attribute_id: str) ->
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- numbers ----------------------------------------------------------------------------------
+# -- numbers -------------------------------------------------------------------------------
 
 
 def add_number(ctx: RequestContext, patient_id: str, number_id: str, value: str) -> Patient:
@@ -216,7 +216,7 @@ def remove_number(ctx: RequestContext, patient_id: str, patient_number_id: str) 
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- access groups (they fire no event: Semble documents none) ---------------------------------
+# -- access groups (they fire no event: Semble documents none) -----------------------------
 
 
 def add_access_group(ctx: RequestContext, patient_id: str, access_group_id: str) -> Patient:
@@ -240,7 +240,7 @@ def remove_access_group(ctx: RequestContext, patient_id: str, access_group_id: s
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- memberships (one per patient: a new one replaces the old) ----------------------------------
+# -- memberships (one per patient: a new one replaces the old) -----------------------------
 
 
 def add_membership(
@@ -291,7 +291,7 @@ def remove_membership(ctx: RequestContext, patient_id: str, membership_id: str) 
     return edit(ctx, patient_id, EDIT, change)
 
 
-# -- relationships -------------------------------------------------------------------------------
+# -- relationships -------------------------------------------------------------------------
 
 
 def add_relationship(

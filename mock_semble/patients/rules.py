@@ -62,7 +62,7 @@ class PaginationError(ValueError):
     """``page`` or ``pageSize`` out of bounds: a ``BAD_USER_INPUT`` error, not a payload."""
 
 
-# -- error constructors (SPEC §3's table) -------------------------------------------
+# -- error constructors (SPEC §3's table) --------------------------------------------------
 
 
 def patient_not_found() -> RuleError:
@@ -106,7 +106,7 @@ def not_archived() -> RuleError:
     return RuleError(MSG_NOT_ARCHIVED, "INVALID_STATE", 409)
 
 
-# -- validators ------------------------------------------------------------------------
+# -- validators ----------------------------------------------------------------------------
 
 
 def is_blank(text: str | None) -> bool:
@@ -149,7 +149,7 @@ def check_pagination(page: int | None, page_size: int | None) -> tuple[int, int]
     return page, page_size
 
 
-# -- derived values --------------------------------------------------------------------
+# -- derived values ------------------------------------------------------------------------
 
 
 def full_name(title: str | None, first: str | None, last: str | None) -> str:

@@ -130,6 +130,19 @@ class Executor(Protocol):
     def execute(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any: ...
 
 
+def is_id(value: Any) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def get(api: Executor, patient_id: str) -> Any:
+    """``patient(id)``, asserting no error."""
+    result = api.execute(GET, {"id": patient_id})
+    assert "errors" not in result, result
+    return result["data"]["patient"]
+
+
 def payload(result: dict[str, Any]) -> dict[str, Any]:
     """The single root field's payload ``{data, error}`` of a mutation response."""
     assert "errors" not in result, result
@@ -151,3 +164,6 @@ def create(api: Executor, token: str | None = None, **data: Any) -> dict[str, An
     fields = {"first": "Ada", "last": "Lovelace", **data}
     kw = {} if token is None else {"token": token}
     return ok(api.execute(CREATE, {"data": fields}, **kw))
+
+
+ATTRIBUTE = {"title": "Allergy", "text": "Allergies", "response": "None"}

@@ -59,7 +59,7 @@ def test_a_long_unknown_reference_is_cut_in_the_message() -> None:
     assert error.message == "Unknown label definition: " + "x" * 64 + "…"
 
 
-# -- names ----------------------------------------------------------------------------------
+# -- names ---------------------------------------------------------------------------------
 
 
 @given(st.text(alphabet=WHITESPACE, max_size=10))
@@ -79,7 +79,7 @@ def test_names_with_content_are_kept_as_given(name: str) -> None:
     assert rules.check_name(name) == name
 
 
-# -- email -----------------------------------------------------------------------------------
+# -- email ---------------------------------------------------------------------------------
 
 
 @given(
@@ -123,7 +123,7 @@ def test_an_empty_email_means_none() -> None:
     assert rules.check_email(None) is None
 
 
-# -- social security number ----------------------------------------------------------
+# -- social security number ----------------------------------------------------------------
 
 
 @given(st.text(alphabet=SSN_ALPHABET, min_size=15, max_size=15))
@@ -156,7 +156,7 @@ def test_lower_case_a_and_b_are_refused() -> None:
         rules.check_ssn("12345678901234a")
 
 
-# -- pagination -------------------------------------------------------------------------
+# -- pagination ----------------------------------------------------------------------------
 
 
 def test_pagination_defaults() -> None:
@@ -180,7 +180,7 @@ def test_a_page_size_out_of_bounds_is_refused(page: int | None, size: int) -> No
         rules.check_pagination(page, size)
 
 
-# -- derived values ---------------------------------------------------------------------
+# -- derived values ------------------------------------------------------------------------
 
 
 def test_full_name_joins_the_given_parts() -> None:
