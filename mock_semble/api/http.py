@@ -24,6 +24,7 @@ from ..core.jsonbody import BodyError, parse_json, read_body
 from ..core.runtime import Runtime
 from .errors import VALIDATION_FAILED, format_error, request_error
 from .fastpath import FastPath
+from .faults import NO_FAULT, apply_api_faults
 from .graphiql import render_graphiql
 from .schema import MockSchema
 
@@ -120,6 +121,7 @@ async def graphql_endpoint(request: Request) -> Response:
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     practice_id: str | None = None
+    fault = NO_FAULT  # the rate limit's or a fault rule's answer (SPEC §4.1)
     body_size = 0
     try:
         try:
@@ -143,7 +145,11 @@ async def graphql_endpoint(request: Request) -> Response:
         context = RequestContext(runtime, token, practice, operation_name=operation_name)
         if operation_name is None:
             operation_name = document_operation_name(query)
-        status, content = await execute(api, query, variables, context)
+        fault = await apply_api_faults(runtime, token_text, practice_id, operation_name, query)
+        if fault.response is None:  # no fault, or a delay that has waited
+            status, content = await execute(api, query, variables, context)
+        else:
+            status, content = fault.status, fault.content
     except Refusal as refusal:
         status, content = refusal.status, request_error(refusal.message, refusal.code)
     runtime.requests.record(
@@ -155,7 +161,10 @@ async def graphql_endpoint(request: Request) -> Response:
         error_codes=[e["extensions"]["code"] for e in content.get("errors", ())]
         + [e["code"] for e in content.get("extensions", {}).get("payloadErrors", ())],
         body_size=body_size,
+        fault=fault.rule_id,
     )
+    if fault.response is not None:
+        return fault.response
     return JSONResponse(content, status_code=status)
 
 

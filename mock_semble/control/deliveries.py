@@ -25,8 +25,17 @@ from .base import (
     page_params,
     runtime_of,
 )
+from .faults import parse_event_fault
 
-EVENT_FIELDS = ("eventType", "practiceId", "subscriptionId", "identifiers", "metadata", "wait")
+EVENT_FIELDS = (
+    "eventType",
+    "practiceId",
+    "subscriptionId",
+    "identifiers",
+    "metadata",
+    "fault",
+    "wait",
+)
 REDELIVER_FIELDS = ("wait",)
 FILTERS = ("subscriptionId", "eventType", "status", "practiceId")
 
@@ -56,6 +65,7 @@ async def fire_event(request: Request) -> Response:
     given_identifiers = field(data, "identifiers", dict)
     given_metadata = field(data, "metadata", dict)
     wait = bool(field(data, "wait", bool))
+    fault = parse_event_fault(data.get("fault"), scheme=runtime.settings.signing_scheme)
 
     tenancy = runtime.tenancy
     if practice_id is not None and practice_id not in tenancy.practices:
@@ -94,7 +104,7 @@ async def fire_event(request: Request) -> Response:
     event = Event(practice_id, event_type, identifiers, metadata, subscription_id)
     fired = engine(request)
     try:
-        deliveries = fired.fire(event)
+        deliveries = fired.fire(event, fault)
     except ShuttingDown as exc:
         raise BadRequest(str(exc), 503) from None
     if wait:

@@ -24,7 +24,7 @@ from ..core.tenancy import (
     user_json,
 )
 from ..core.version import __version__
-from . import deliveries, state
+from . import deliveries, faults, state
 from .base import (
     BadRequest,
     error,
@@ -169,6 +169,7 @@ def routes() -> list[Route]:
         Route("/__mock/clock", guarded(clock), methods=["GET", "PUT", "DELETE"]),
         Route("/__mock/requests", guarded(requests_journal), methods=["GET", "DELETE"]),
         *deliveries.routes(),
+        *faults.routes(),
         *state.routes(),
     ]
     return [
