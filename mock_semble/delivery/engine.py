@@ -24,7 +24,8 @@ from ..core.settings import Settings
 from ..core.version import __version__
 from ..webhooks import subscriptions_of
 from ..webhooks.models import Subscription
-from .faults import DeliveryFault, before_attempt, signed_headers, with_fault
+from ..webhooks.operations import subscription_updated
+from .failures import count_failure, count_success, delivery_failed
 from .journal import (
     FAILED,
     RECORDED,
@@ -36,6 +37,7 @@ from .journal import (
     Journal,
 )
 from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, send
+from .signing import sign
 
 if TYPE_CHECKING:
     import httpx
@@ -154,9 +156,9 @@ class DeliveryEngine:
         if not self._closing:
             self.fire(event)
 
-    def fire(self, event: Event, fault: DeliveryFault | None = None) -> list[Delivery]:
+    def fire(self, event: Event) -> list[Delivery]:
         """Fan an event out to the practice's subscriptions that list it (or to the one
-        it names); ``fault`` spoils each of its deliveries (SPEC §4.1)."""
+        it names)."""
         if self._closing:
             raise ShuttingDown(SHUT_DOWN)
         if event.subscription_id is not None:
@@ -190,9 +192,8 @@ class DeliveryEngine:
                 created_at=self.runtime.clock.now(),
                 custom_headers=tuple(sub.headers or ()),
             )
-            for each in with_fault(self.runtime, delivery, fault):  # a duplicate: two
-                self._dispatch(each, sub)
-                made.append(each)
+            self._dispatch(delivery, sub)
+            made.append(delivery)
         return made
 
     def redeliver(self, original: Delivery, sub: Subscription) -> Delivery:
@@ -211,8 +212,7 @@ class DeliveryEngine:
             created_at=self.runtime.clock.now(),
             custom_headers=original.custom_headers,
         )
-        for each in with_fault(self.runtime, delivery, None):
-            self._dispatch(each, sub)
+        self._dispatch(delivery, sub)
         return delivery
 
     def _dispatch(self, delivery: Delivery, sub: Subscription) -> None:
@@ -239,8 +239,7 @@ class DeliveryEngine:
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         headers.update(delivery.custom_headers)
         headers.update(
-            signed_headers(
-                delivery.fault,
+            sign(
                 delivery.body.encode(),
                 secret,
                 scheme=self.settings.signing_scheme,
@@ -269,11 +268,12 @@ class DeliveryEngine:
         try:
             number = 1
             while True:
-                await before_attempt(delivery.fault, number, self.wait)
                 sub = self.subscriptions.find(delivery.subscription_id)
                 reason = self._unsendable(sub)
                 if reason is not None or sub is None:
                     self._give_up(delivery, number, f"{reason}; not sent")
+                    if sub is not None and sub.deleted:  # deleted while it waited: reported
+                        self._failed_for_good(delivery, sub, counted=False)
                     return
                 async with self._semaphore:
                     try:
@@ -300,9 +300,10 @@ class DeliveryEngine:
                 )
                 if ok:
                     self._finish(delivery, SUCCEEDED)
+                    count_success(self.subscriptions, sub)
                     return
                 if status == 410 or number > len(schedule):
-                    self._finish(delivery, FAILED)
+                    self._failed_for_good(delivery, sub, counted=True)
                     return
                 if self._closing:
                     self._give_up(delivery, number + 1, f"{SHUT_DOWN} before this retry; not sent")
@@ -341,6 +342,24 @@ class DeliveryEngine:
             Attempt(number=number, at=self.runtime.clock.now(), request_headers={}, error=reason)
         )
         self._finish(delivery, FAILED)
+
+    def _failed_for_good(self, delivery: Delivery, sub: Subscription, *, counted: bool) -> None:
+        """SPEC §2.5: the circuit breaker counts a failure after sent attempts (``counted``),
+        and ``webhook.event.deliveryFailed`` reports it. Shutdown, reset and refusals to
+        send never come here."""
+        if counted:
+            now = self.runtime.clock.now()
+            threshold = self.settings.circuit_breaker
+            delivery.paused_subscription = count_failure(
+                self.subscriptions, sub, threshold=threshold, now=now
+            )
+        if not delivery.final:
+            self._finish(delivery, FAILED)
+        report = delivery_failed(delivery)
+        if report is not None:
+            self.runtime.publish(report)
+        if delivery.paused_subscription:
+            self.runtime.publish(subscription_updated(sub))
 
     def _finish(self, delivery: Delivery, status: str) -> None:
         delivery.status = status

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.clock import format_datetime
-
-if TYPE_CHECKING:
-    from .faults import DeliveryFault
 
 PENDING = "pending"
 RETRYING = "retrying"
@@ -68,14 +65,14 @@ class Delivery:
     custom_headers: tuple[tuple[str, str], ...] = ()
     status: str = PENDING
     attempts: list[Attempt] = field(default_factory=list)
-    fault: DeliveryFault | None = None  # SPEC §4.1: the journal names it
+    paused_subscription: bool = False  # this failure made the circuit breaker pause it
 
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "eventId": self.event_id,
             "eventType": self.event_type,
@@ -87,8 +84,10 @@ class Delivery:
             "body": self.body,
             "createdAt": format_datetime(self.created_at),
             "attempts": [attempt.to_json() for attempt in self.attempts],
-            **({"fault": self.fault.to_json()} if self.fault is not None else {}),
         }
+        if self.paused_subscription:  # only on the delivery that paused its subscription
+            data["pausedSubscription"] = True
+        return data
 
 
 @dataclass(frozen=True, slots=True)

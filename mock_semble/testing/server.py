@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 from ..app import create_app
 from ..core.errors import ConfigError
+from ..core.events import to_dotted, to_enum_name
 from ..core.settings import Settings, normalise_options
 from .client import MockSembleClient
 
@@ -38,6 +39,15 @@ def settings_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Check and normalise Settings options given as Python values or as strings (from
     an ini file): ``retry_schedule="0.1,0.5"``, ``state_file="s.json"``, ``seed="1"``…"""
     return normalise_options(options)
+
+
+def api_event_types(event_types: Iterable[str], mode: str) -> list[str]:
+    """Event types as the API version ``mode`` takes them: dotted strings for ``strings``,
+    enum names for ``enum`` (a type without one is left as given, for the API to refuse)."""
+    dotted = [to_dotted(t) for t in event_types]
+    if mode == "strings":
+        return dotted
+    return [to_enum_name(t) or t for t in dotted]
 
 
 class MockSembleServer(MockSembleClient):
@@ -102,6 +112,26 @@ class MockSembleServer(MockSembleClient):
             self._server.should_exit = True
             self._thread.join(timeout=15)
             self._server = self._thread = None
+
+    def create_webhook(
+        self,
+        url: str,
+        event_types: Iterable[str] = ("PATIENT_CREATED",),
+        *,
+        label: str = "test webhook",
+        headers: Mapping[str, str] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`MockSembleClient.create_webhook` taking event types in either form
+        (``PATIENT_CREATED`` or ``patient.created``): they are sent in the form this
+        server's API version (``event_types``) takes, so a test runs in both modes."""
+        return super().create_webhook(
+            url,
+            api_event_types(event_types, self.settings.event_types),
+            label=label,
+            headers=headers,
+            token=token,
+        )
 
     @property
     def running(self) -> bool:

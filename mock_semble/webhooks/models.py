@@ -35,6 +35,9 @@ class Subscription:
     deleted: bool = False
     delivery_paused: bool = False
     url_key: str = field(default="", repr=False)  # normalised URL, for the conflict index
+    # The circuit breaker's count (SPEC §2.5): consecutive deliveries that failed for good.
+    # Not part of the API or of state documents, so a reset or an import clears it.
+    failed_deliveries: int = field(default=0, repr=False, compare=False)
 
     @property
     def secret(self) -> str | None:

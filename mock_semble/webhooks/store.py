@@ -121,6 +121,8 @@ class SubscriptionStore:
             if changes.headers is not None:
                 sub.headers = changes.headers
             if changes.delivery_paused is not None:
+                if sub.delivery_paused and not changes.delivery_paused:
+                    sub.failed_deliveries = 0  # a resume clears the circuit breaker's count
                 sub.delivery_paused = changes.delivery_paused
             sub.updated_at = now
             self._claim(sub)
