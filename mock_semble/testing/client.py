@@ -16,6 +16,7 @@ import httpx
 
 from ..core.tenancy import ALL_PERMISSIONS
 from .documents import CREATE_WEBHOOK
+from .faults import InjectedFault, fault_rule
 from .patients import PatientHelpers
 
 ALL_PERMISSION_NAMES = tuple(sorted(p.value for p in ALL_PERMISSIONS))
@@ -192,8 +193,10 @@ class MockSembleClient(PatientHelpers):
         subscription_id: str | None = None,
         identifiers: Mapping[str, str] | None = None,
         wait: bool = True,
+        fault: str | Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """``POST /__mock/events``; by default waits until every delivery is final."""
+        """``POST /__mock/events``; by default waits until every delivery is final.
+        ``fault`` spoils its deliveries: ``"bad_signature"``, ``{"type": "delay", "ms": 50}``…"""
         body: dict[str, Any] = {"eventType": event_type, "wait": wait}
         if practice_id is not None:
             body["practiceId"] = practice_id
@@ -201,6 +204,8 @@ class MockSembleClient(PatientHelpers):
             body["subscriptionId"] = subscription_id
         if identifiers is not None:
             body["identifiers"] = dict(identifiers)
+        if fault is not None:
+            body["fault"] = fault if isinstance(fault, str) else dict(fault)
         return self.control("POST", "events", json=body)["deliveries"]  # type: ignore[no-any-return]
 
     def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
@@ -236,6 +241,47 @@ class MockSembleClient(PatientHelpers):
 
     def clear_requests(self) -> None:
         self.control("DELETE", "requests")
+
+    # -- fault injection (SPEC §4.1) -----------------------------------------------------
+
+    def inject_fault(
+        self,
+        action: str | Mapping[str, Any],
+        *,
+        match: Mapping[str, str] | None = None,
+        times: int | None = 1,
+        probability: float | None = None,
+        target: str | None = None,
+        **parameters: Any,
+    ) -> InjectedFault:
+        """Add a fault rule: ``inject_fault("delay", ms=500, match={"field": "webhooks"})``,
+        ``inject_fault("bad_signature", target="delivery")``. ``times=None`` keeps it until
+        removed. Use the result as a context manager to remove the rule on exit."""
+        body = fault_rule(
+            action,
+            match=match,
+            times=times,
+            probability=probability,
+            target=target,
+            parameters=parameters,
+        )
+        return InjectedFault(self, self.control("POST", "faults", json=body))
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Every fault rule, with its hits."""
+        return self.control("GET", "faults")["faults"]  # type: ignore[no-any-return]
+
+    def remove_fault(self, rule_id: str) -> dict[str, Any] | None:
+        """Delete one rule; returns it (with its final hits), None if it was already gone."""
+        try:
+            return self.control("DELETE", f"faults/{rule_id}")  # type: ignore[no-any-return]
+        except MockSembleError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def clear_faults(self) -> None:
+        self.control("DELETE", "faults")
 
     def state(self) -> dict[str, Any]:
         """The whole store as a versioned state document (``GET /__mock/state``)."""
