@@ -26,6 +26,7 @@ from ..webhooks import subscriptions_of
 from ..webhooks.models import Subscription
 from ..webhooks.operations import subscription_updated
 from .failures import count_failure, count_success, delivery_failed
+from .faults import DeliveryFault, before_attempt, signed_headers, with_fault
 from .journal import (
     FAILED,
     RECORDED,
@@ -37,7 +38,6 @@ from .journal import (
     Journal,
 )
 from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, send
-from .signing import sign
 
 if TYPE_CHECKING:
     import httpx
@@ -156,9 +156,9 @@ class DeliveryEngine:
         if not self._closing:
             self.fire(event)
 
-    def fire(self, event: Event) -> list[Delivery]:
+    def fire(self, event: Event, fault: DeliveryFault | None = None) -> list[Delivery]:
         """Fan an event out to the practice's subscriptions that list it (or to the one
-        it names)."""
+        it names); ``fault`` spoils each of its deliveries (SPEC §4.1)."""
         if self._closing:
             raise ShuttingDown(SHUT_DOWN)
         if event.subscription_id is not None:
@@ -192,8 +192,9 @@ class DeliveryEngine:
                 created_at=self.runtime.clock.now(),
                 custom_headers=tuple(sub.headers or ()),
             )
-            self._dispatch(delivery, sub)
-            made.append(delivery)
+            for each in with_fault(self.runtime, delivery, fault):  # a duplicate: two
+                self._dispatch(each, sub)
+                made.append(each)
         return made
 
     def redeliver(self, original: Delivery, sub: Subscription) -> Delivery:
@@ -212,7 +213,8 @@ class DeliveryEngine:
             created_at=self.runtime.clock.now(),
             custom_headers=original.custom_headers,
         )
-        self._dispatch(delivery, sub)
+        for each in with_fault(self.runtime, delivery, None):
+            self._dispatch(each, sub)
         return delivery
 
     def _dispatch(self, delivery: Delivery, sub: Subscription) -> None:
@@ -239,7 +241,8 @@ class DeliveryEngine:
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         headers.update(delivery.custom_headers)
         headers.update(
-            sign(
+            signed_headers(
+                delivery.fault,
                 delivery.body.encode(),
                 secret,
                 scheme=self.settings.signing_scheme,
@@ -268,6 +271,7 @@ class DeliveryEngine:
         try:
             number = 1
             while True:
+                await before_attempt(delivery.fault, number, self.wait)
                 sub = self.subscriptions.find(delivery.subscription_id)
                 reason = self._unsendable(sub)
                 if reason is not None or sub is None:

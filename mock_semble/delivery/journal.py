@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.clock import format_datetime
+
+if TYPE_CHECKING:
+    from .faults import DeliveryFault
 
 PENDING = "pending"
 RETRYING = "retrying"
@@ -65,6 +68,7 @@ class Delivery:
     custom_headers: tuple[tuple[str, str], ...] = ()
     status: str = PENDING
     attempts: list[Attempt] = field(default_factory=list)
+    fault: DeliveryFault | None = None  # SPEC §4.1: the journal names it
     paused_subscription: bool = False  # this failure made the circuit breaker pause it
 
     @property
@@ -84,6 +88,7 @@ class Delivery:
             "body": self.body,
             "createdAt": format_datetime(self.created_at),
             "attempts": [attempt.to_json() for attempt in self.attempts],
+            **({"fault": self.fault.to_json()} if self.fault is not None else {}),
         }
         if self.paused_subscription:  # only on the delivery that paused its subscription
             data["pausedSubscription"] = True
