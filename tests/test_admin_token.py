@@ -25,8 +25,8 @@ def control_calls(server: MockSembleServer) -> list[tuple[str, str]]:
     for route in server.app.routes:
         if not isinstance(route, Route) or not route.path.startswith("/__mock/"):
             continue
-        if route.path == "/__mock/health":
-            continue
+        if route.path == "/__mock/health" or route.path.startswith("/__mock/ui"):
+            continue  # SPEC §4: health, the inspector page and its assets need no token
         path = re.sub(r"\{rest:path\}", "no/such/route", route.path)
         path = re.sub(r"\{[a-z_]+\}", "0" * 24, path)
         calls.extend((method, path) for method in sorted(route.methods or ()) if method != "HEAD")

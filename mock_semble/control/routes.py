@@ -24,7 +24,7 @@ from ..core.tenancy import (
     user_json,
 )
 from ..core.version import __version__
-from . import deliveries, faults, state
+from . import deliveries, faults, inspector, state
 from .base import (
     BadRequest,
     error,
@@ -171,6 +171,7 @@ def routes() -> list[Route]:
         *deliveries.routes(),
         *faults.routes(),
         *state.routes(),
+        *inspector.routes(),
     ]
     return [
         Route("/__mock/health", health, methods=["GET"]),

@@ -171,6 +171,23 @@ class Journal:
             result.append(delivery)
         return result, None
 
+    @property
+    def position(self) -> int:
+        """How many entries were ever added: a cursor for :meth:`added_after`."""
+        return self._next_seq
+
+    def added_after(self, position: int, limit: int | None = None) -> list[Delivery]:
+        """Entries added after ``position`` and still held, oldest first (with ``limit``,
+        the newest ``limit`` of them). Walks from the newest end: O(result), not O(journal),
+        so a live view can poll it."""
+        newer: list[Delivery] = []
+        for delivery in reversed(self._entries.values()):
+            if self._seq[delivery.id] <= position or len(newer) == limit:
+                break
+            newer.append(delivery)
+        newer.reverse()
+        return newer
+
     def remove_where(self, practice_id: str | None = None) -> list[Delivery]:
         """Drop every entry (or one practice's); return what was dropped."""
         if practice_id is None:
