@@ -95,10 +95,10 @@ def parse_action(target: str, value: Any, *, scheme: str, where: str = "action")
         parameters = {"ms": False}
     unknown = sorted(set(value) - {"type", *parameters})
     if unknown:
-        raise BadRequest(f"unknown field(s) of a {kind} action: {', '.join(unknown)[:200]}")
+        raise BadRequest(f"unknown field(s) of '{where}' ({kind}): {', '.join(unknown)[:200]}")
     missing = [name for name, required in parameters.items() if required and name not in value]
     if missing:
-        raise BadRequest(f"a {kind} action needs {', '.join(repr(m) for m in missing)}")
+        raise BadRequest(f"'{where}' ({kind}) needs {', '.join(repr(m) for m in missing)}")
     if kind == "stale_timestamp" and scheme not in TIMESTAMPED_SCHEMES:
         raise BadRequest(
             f"stale_timestamp needs a signing scheme with a timestamp "
