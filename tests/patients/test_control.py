@@ -13,6 +13,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.httpx import HTTPXTransport
 
+from mock_semble.config import load_config_file
 from mock_semble.testing import MockSembleError, MockSembleServer
 
 from . import documents as d
@@ -209,3 +210,38 @@ def test_a_graphql_client_selects_every_patient_field(mock_semble: MockSembleSer
     assert patient["archivedInfo"]["archivedReason"] == "PATIENT_REQUEST"
     assert patient["ins"]["identityAlertStatus"] == "SUSPICIOUS"
     assert patient["relatedAccounts"][0]["relationshipLabel"] == "Next of kin"
+
+
+CONFIG = """
+[[practices]]
+id = "0000000000000000000000aa"
+name = "Configured clinic"
+labels = [{ id = "0000000000000000000000ab", text = "Frail", color = "#777777" }]
+numberTypes = [{ id = "0000000000000000000000ac", name = "Hospital number" }]
+
+[[tokens]]
+token = "clinic-token"
+practiceId = "0000000000000000000000aa"
+permissions = ["createPatients", "editPatients", "seePatients"]
+user = { id = "0000000000000000000000ad", firstName = "Ann", lastName = "Nurse", email = "a@x.io" }
+"""
+
+
+def test_reference_data_and_users_from_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "mock-semble.toml"
+    path.write_text(CONFIG)
+    with MockSembleServer(**load_config_file(path)) as server:
+        patient = server.create_patient(labels=["0000000000000000000000ab"])
+        assert [(x["text"], x["color"]) for x in patient["labels"]] == [("Frail", "#777777")]
+        number = {"numberId": "0000000000000000000000ac", "value": "H-1"}
+        numbered = d.ok(server.execute(d.ADD_NUMBER, {"id": patient["id"], "number": number}))
+        assert numbered["numbers"][0]["name"] == "Hospital number"
+        refused = server.execute(
+            d.ADD_NUMBER, {"id": patient["id"], "number": {**number, "numberId": d.NHS_NUMBER}}
+        )
+        assert (
+            refused["data"]["addPatientNumber"]["error"] == f"Unknown number type: {d.NHS_NUMBER}"
+        )
+        archived = d.ok(server.execute(d.ARCHIVE, {"id": patient["id"], "reason": "OTHER"}))
+        assert archived["archivedInfo"]["archivedBy"]["fullName"] == "Ann Nurse"
+        assert archived["archivedInfo"]["archivedBy"]["id"] == "0000000000000000000000ad"
