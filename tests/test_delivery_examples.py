@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from receivers import Driver, Receiver, Reply, closed_port
+from driver import Driver, closed_port, free_port
 
-from mock_semble.testing import MockSembleServer
+from mock_semble.testing import MockSembleServer, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 LiveServer = Callable[..., MockSembleServer]
@@ -67,7 +67,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 def test_example_receiver_verifies_and_spots_duplicates(
     live_server: LiveServer, spawn: Callable[..., subprocess.Popen[str]], scheme: str
 ) -> None:
-    port = closed_port()
+    port = free_port()
     with Driver(live_server(signing_scheme=scheme, retry_schedule=())) as mock:
         sub = mock.subscribe(f"http://127.0.0.1:{port}/webhooks")
         args = ["examples/receiver.py", "--port", str(port), "--secret", sub["secret"]]
@@ -100,7 +100,7 @@ def test_readme_receiver_runs_as_written(
     code = re.search(r"```python\n(.*?)```", text, re.DOTALL)
     assert code is not None
     (tmp_path / "receiver.py").write_text(code.group(1))
-    port = closed_port()
+    port = free_port()
     with Driver(live_server(retry_schedule=())) as mock:
         sub = mock.subscribe(f"http://127.0.0.1:{port}/webhooks")
         other = mock.subscribe(f"http://127.0.0.1:{port}/webhooks", events=["PATIENT_DELETED"])
@@ -132,7 +132,7 @@ def test_cli_fire_prints_each_outcome_and_fails_on_a_failed_delivery(
     live_server: LiveServer,
 ) -> None:
     server = live_server(retry_schedule=())
-    with Receiver(default=Reply(200)) as receiver, Driver(server) as mock:
+    with WebhookReceiver() as receiver, Driver(server) as mock:
         good = mock.subscribe(receiver.url + "/in")
         bad = mock.subscribe(f"http://127.0.0.1:{closed_port()}/in", events=["PATIENT_UPDATED"])
         result = run_cli("patient.created", "--url", server.url, "--wait", "--identifier", "a=1")

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from receivers import Driver, Received, Receiver, Reply, closed_port
+from driver import Driver, closed_port
 
 from mock_semble import verify
 from mock_semble.app import create_app, create_runtime
@@ -25,6 +25,7 @@ from mock_semble.core.events import Event
 from mock_semble.core.settings import Settings
 from mock_semble.delivery.engine import engine_of
 from mock_semble.testing import MockSembleServer
+from mock_semble.testing.receiver import ReceivedRequest, Reply, Responder, WebhookReceiver
 from mock_semble.webhooks import subscriptions_of
 
 FAST = (0.05, 0.05)
@@ -48,11 +49,21 @@ def mock(live_server: LiveServer) -> Iterator[Callable[..., Driver]]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Callable[..., Receiver]]:
-    started: list[Receiver] = []
+def receiver() -> Iterator[Callable[..., WebhookReceiver]]:
+    """``receiver(script, default=Reply(...))``: each of ``script`` answers one request,
+    then ``default`` (without one: 200 ok) answers every later one."""
+    started: list[WebhookReceiver] = []
 
-    def start(script: list[Reply] | None = None, **options: Any) -> Receiver:
-        r = Receiver(script or [], **options).start()
+    def start(
+        script: list[Reply | Responder] | None = None,
+        default: Reply | None = None,
+        **options: Any,
+    ) -> WebhookReceiver:
+        r = WebhookReceiver(**options).start()
+        for reply in script or []:
+            r.respond_with(reply, times=1)
+        if default is not None:
+            r.respond_with(default)
         started.append(r)
         return r
 
@@ -65,7 +76,7 @@ def statuses(delivery: dict[str, Any]) -> list[int | None]:
     return [a["responseStatus"] for a in delivery["attempts"]]
 
 
-def event_of(request: Received) -> dict[str, Any]:
+def event_of(request: ReceivedRequest) -> dict[str, Any]:
     return json.loads(request.body)  # type: ignore[no-any-return]
 
 
@@ -80,7 +91,7 @@ def test_delivery_is_signed_ordered_and_byte_exact(mock: Any, receiver: Any) -> 
     assert one.path == "/hooks/in?tenant=1"
     # Only the SPEC's headers, in its order; Host and Content-Length come from HTTP itself,
     # and the receiver's cookie is never sent back.
-    assert [k for k, _ in two.headers] == [
+    assert [k for k, _ in two.raw_headers] == [
         "Host",
         "Content-Type",
         "User-Agent",
@@ -92,9 +103,9 @@ def test_delivery_is_signed_ordered_and_byte_exact(mock: Any, receiver: Any) -> 
     ]
     for request, delivery in [(one, first), (two, second)]:
         assert request.body == delivery["body"].encode()
-        verify(request.body, request.header_map, sub["secret"])  # real time, 300 s tolerance
+        verify(request.body, request.headers, sub["secret"])  # real time, 300 s tolerance
         sent = delivery["attempts"][0]["requestHeaders"]
-        assert {k: request.header(k) for k in sent} == sent
+        assert {k: request.headers.get(k) for k in sent} == sent
         assert event_of(request)["eventId"] == delivery["eventId"]
     assert first["status"] == "succeeded"
     [attempt] = first["attempts"]
@@ -120,25 +131,26 @@ def test_failures_are_retried_with_the_same_event_id(mock: Any, receiver: Any) -
     assert {req.body for req in requests} == {delivery["body"].encode()}
     assert {event_of(req)["eventId"] for req in requests} == {delivery["eventId"]}
     for req in requests:
-        verify(req.body, req.header_map, sub["secret"])
+        verify(req.body, req.headers, sub["secret"])
 
 
 def test_each_attempt_is_signed_with_its_own_timestamp(mock: Any, receiver: Any) -> None:
     m = mock()
 
-    def advance(_: Received) -> None:
+    def advance(_: ReceivedRequest) -> Reply:
         m.server.advance_clock(120)  # the server's own client: the driver's is busy firing
+        return Reply(500)
 
-    r = receiver([Reply(500, before=advance)], default=Reply(200))
+    r = receiver([advance], default=Reply(200))
     sub = m.subscribe(r.url)
     m.client.freeze_clock("2030-01-01T00:00:00Z")
     [delivery] = m.fire(wait=True)
     first, second = r.wait_for(2)
-    stamps = [int(req.header("X-Webhook-Timestamp") or 0) for req in (first, second)]
+    stamps = [int(req.headers.get("X-Webhook-Timestamp") or 0) for req in (first, second)]
     assert stamps == [1893456000, 1893456120]
-    assert first.header("X-Webhook-Signature") != second.header("X-Webhook-Signature")
+    assert first.headers["X-Webhook-Signature"] != second.headers["X-Webhook-Signature"]
     for req, stamp in zip((first, second), stamps, strict=True):
-        verify(req.body, req.header_map, sub["secret"], now=stamp)
+        verify(req.body, req.headers, sub["secret"], now=stamp)
     ats = [datetime.fromisoformat(a["at"].replace("Z", "+00:00")) for a in delivery["attempts"]]
     assert (ats[1] - ats[0]).total_seconds() == 120
 
@@ -184,7 +196,7 @@ def test_retry_after_under_60_s_replaces_the_schedule(mock: Any, receiver: Any) 
     m.subscribe(r.url)
     [delivery] = m.fire()
     first, second = r.wait_for(2, timeout=20)  # long before the schedule's 40 s
-    assert second.at - first.at >= 0.9
+    assert second.received_at - first.received_at >= 0.9
     delivery = m.wait_final(delivery["id"])
     assert delivery["status"] == "succeeded" and statuses(delivery) == [503, 200]
 
@@ -244,7 +256,8 @@ def test_response_body_is_cut_at_4_kib(mock: Any, receiver: Any) -> None:
     m.subscribe(r.url)
     [delivery] = m.fire(wait=True)
     assert delivery["attempts"][0]["responseBody"] == "a" * 4096
-    r.default = Reply(200, b"ok\xff")
+    r.clear()
+    r.respond_with(Reply(200, b"ok\xff"))
     [delivery] = m.fire(wait=True)
     assert delivery["attempts"][0]["responseBody"] == "ok\ufffd"
 
@@ -259,7 +272,7 @@ def test_forward_rewrites_origin_and_keeps_path_and_query(mock: Any, receiver: A
     assert delivery["url"] == "https://App.Example.com:443/hooks/in?a=1&b=2"
     assert delivery["targetUrl"] == r.url + "/local/hooks/in?a=1&b=2"
     assert delivery["status"] == "succeeded"
-    verify(request.body, request.header_map, sub["secret"])
+    verify(request.body, request.headers, sub["secret"])
 
 
 def test_record_mode_sends_nothing(mock: Any, receiver: Any) -> None:
@@ -284,7 +297,7 @@ def test_redeliver_sends_the_same_event_again(mock: Any, receiver: Any) -> None:
     assert again["status"] == "succeeded" and again["eventId"] == failed["eventId"]
     first, second = r.wait_for(2)
     assert first.body == second.body == failed["body"].encode()
-    verify(second.body, second.header_map, sub["secret"])
+    verify(second.body, second.headers, sub["secret"])
     assert m.delivery(failed["id"])["status"] == "failed"  # the original is untouched
 
 
@@ -293,14 +306,15 @@ def test_deleting_or_pausing_stops_pending_retries(mock: Any, receiver: Any, cha
     m = mock()
     sub: dict[str, Any] = {}
 
-    def act(_: Received) -> None:
+    def act(_: ReceivedRequest) -> Reply:
         with Driver(m.server) as other:
             if change == "delete":
                 other.delete(sub["id"])
             else:
                 other.update(sub["id"], deliveryPaused=True)
+        return Reply(500)
 
-    r = receiver([Reply(500, before=act)], default=Reply(200))
+    r = receiver([act], default=Reply(200))
     sub.update(m.subscribe(r.url))
     [delivery] = m.fire(wait=True)
     expected = "deleted" if change == "delete" else "paused"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import trustme
-from receivers import Driver, Receiver
+from driver import Driver
 
 from mock_semble import verify
-from mock_semble.testing import MockSembleServer
+from mock_semble.testing import MockSembleServer, WebhookReceiver
 
 LiveServer = Callable[..., MockSembleServer]
 
@@ -23,10 +23,10 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture
-def https_receiver(ca: trustme.CA) -> Iterator[Receiver]:
+def https_receiver(ca: trustme.CA) -> Iterator[WebhookReceiver]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(context)  # valid for the name only, not the IP
-    with Receiver(tls=context) as receiver:
+    with WebhookReceiver(tls=context) as receiver:
         yield receiver
 
 
@@ -45,17 +45,17 @@ def fire_at(server: MockSembleServer, url: str) -> tuple[dict[str, Any], dict[st
 
 
 def test_ca_bundle_makes_a_private_ca_trusted(
-    live_server: LiveServer, https_receiver: Receiver, bundle: Path
+    live_server: LiveServer, https_receiver: WebhookReceiver, bundle: Path
 ) -> None:
     server = live_server(ca_bundle=bundle, retry_schedule=())
     sub, delivery = fire_at(server, f"https://localhost:{https_receiver.port}/hook")
     assert delivery["status"] == "succeeded"
     [request] = https_receiver.wait_for(1)
-    verify(request.body, request.header_map, sub["secret"])
+    verify(request.body, request.headers, sub["secret"])
 
 
 def test_untrusted_certificate_fails_with_a_tls_error(
-    live_server: LiveServer, https_receiver: Receiver
+    live_server: LiveServer, https_receiver: WebhookReceiver
 ) -> None:
     server = live_server(retry_schedule=())
     _, delivery = fire_at(server, f"https://localhost:{https_receiver.port}/hook")
@@ -67,7 +67,7 @@ def test_untrusted_certificate_fails_with_a_tls_error(
 
 
 def test_the_certificate_must_name_the_host(
-    live_server: LiveServer, https_receiver: Receiver, bundle: Path
+    live_server: LiveServer, https_receiver: WebhookReceiver, bundle: Path
 ) -> None:
     server = live_server(ca_bundle=bundle, retry_schedule=())
     _, delivery = fire_at(server, f"https://127.0.0.1:{https_receiver.port}/hook")

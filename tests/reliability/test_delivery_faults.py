@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from mock_semble.delivery.engine import engine_of
-from mock_semble.testing import MockSembleServer
+from mock_semble.testing import MockSembleServer, WebhookReceiver
 
-from .faulty import FaultyReceiver
+from .faulty import faulty_receiver
 from .helpers import CREATE, CliServer, Figures
 
 FINAL = ("succeeded", "failed")
@@ -80,16 +80,16 @@ def reason_problems(delivery: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, FaultyReceiver]]:
+def receivers() -> Iterator[dict[str, WebhookReceiver]]:
     delays = {"slow": 0.3, "late-accept": 1.5}  # slow: within the 1 s timeout
-    started = {mode: FaultyReceiver(mode, delay=delays.get(mode, 0)).start() for mode in FAULTS}
+    started = {mode: faulty_receiver(mode, delay=delays.get(mode, 0)) for mode in FAULTS}
     yield started
     for receiver in started.values():
         receiver.stop()
 
 
 def test_faulty_receivers_end_in_the_journal_with_reasons(
-    cli_server: Callable[..., CliServer], receivers: dict[str, FaultyReceiver], figures: Figures
+    cli_server: Callable[..., CliServer], receivers: dict[str, WebhookReceiver], figures: Figures
 ) -> None:
     server = cli_server(
         *("--allow-http-localhost", "--retry-schedule", "0.2,0.2", "--delivery-timeout", "1"),
@@ -148,14 +148,14 @@ def test_in_process_stop_ends_every_delivery(figures: Figures) -> None:
         retry_schedule=(30.0,), delivery_timeout=10.0, delivery_concurrency=3
     ).start()
     modes = ("hang", "slow", "status-500", "ok", "reset")
-    receivers = {mode: FaultyReceiver(mode, delay=1.0).start() for mode in modes}
+    receivers = {mode: faulty_receiver(mode, delay=1.0) for mode in modes}
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             for mode, receiver in receivers.items():
                 subscribe(http, receiver.url + f"/{mode}")
             fired = [d for _ in range(6) for d in fire(http)]
             deadline = time.monotonic() + 10
-            while not receivers["hang"].got and time.monotonic() < deadline:
+            while not receivers["hang"].count and time.monotonic() < deadline:
                 time.sleep(0.02)
         started = time.monotonic()
         server.stop()
@@ -193,7 +193,7 @@ def test_sigterm_with_deliveries_in_flight(
     queued: it exits with status 0 within a bound, its DEBUG log ends every delivery
     (sent and answered, or failed with a reason), and no receiver got half a request."""
     modes = ("hang", "slow", "status-500", "ok")
-    receivers = {mode: FaultyReceiver(mode, delay=1.0).start() for mode in modes}
+    receivers = {mode: faulty_receiver(mode, delay=1.0) for mode in modes}
     try:
         server = cli_server(
             *("--allow-http-localhost", "--retry-schedule", "30", "--delivery-timeout", "10"),
@@ -205,7 +205,7 @@ def test_sigterm_with_deliveries_in_flight(
                 subscribe(http, receiver.url + f"/{mode}")
             fired = [d for _ in range(5) for d in fire(http)]
             deadline = time.monotonic() + 10
-            while not (receivers["hang"].got and receivers["status-500"].got):
+            while not (receivers["hang"].count and receivers["status-500"].count):
                 assert time.monotonic() < deadline, "deliveries did not start"
                 time.sleep(0.02)
         started = time.monotonic()

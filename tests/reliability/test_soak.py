@@ -31,7 +31,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .faulty import FaultyReceiver
+from mock_semble.testing import WebhookReceiver
+
 from .helpers import CREATE, DELETE, LIST, UPDATE, CliServer, Figures, env_number
 
 SECONDS = env_number("MOCK_SEMBLE_SOAK_SECONDS", 60.0)
@@ -158,7 +159,7 @@ def test_soak_mixed_load_memory_stays_bounded(
         name="soak",
         extra={"delivery_journal_size": DELIVERY_JOURNAL},
     )
-    receiver = FaultyReceiver("ok", keep=False).start()
+    receiver = WebhookReceiver(keep=0).start()  # counts every request, keeps none
     try:
         with server.client() as http:
             practice = http.post("/__mock/practices", json={"name": "Deliveries"}).json()["id"]
