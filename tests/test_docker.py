@@ -18,16 +18,16 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from mock_semble.testing import WebhookReceiver
 
 IMAGE = os.environ.get("MOCK_SEMBLE_IMAGE", "mock-semble:ci")
 REQUIRE_DOCKER = os.environ.get("MOCK_SEMBLE_REQUIRE_DOCKER") == "1"
@@ -172,58 +172,10 @@ def _wait_until_serving(box: Container) -> None:
 # ---------------------------------------------------------------- a webhook receiver on the host
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.arrived = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with receiver.arrived:
-                    receiver.requests.append(
-                        Received(self.command, self.path, dict(self.headers.items()), body)
-                    )
-                    receiver.arrived.notify_all()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT = do_GET = _record
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = int(self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def wait_for(self, count: int, timeout: float) -> list[Received]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.requests) >= count, timeout=timeout)
-            return list(self.requests)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    rec.thread.start()
-    try:
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as rec:  # the container shares the host's network
         yield rec
-    finally:
-        rec.server.shutdown()
-        rec.server.server_close()
 
 
 # ------------------------------------------------------------------------------------ the tests
@@ -249,7 +201,9 @@ def test_runs_as_non_root(container: Container) -> None:
     assert uid.isdigit() and uid != "0", f"container runs as uid {uid!r}"
 
 
-def test_graphql_round_trip_and_signed_delivery(container: Container, receiver: Receiver) -> None:
+def test_graphql_round_trip_and_signed_delivery(
+    container: Container, receiver: WebhookReceiver
+) -> None:
     hook_url = f"http://127.0.0.1:{receiver.port}/hook"
     created = container.graphql(
         "mutation { createWebhook(input: {"
