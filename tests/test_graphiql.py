@@ -46,7 +46,8 @@ def _strawberry_template() -> str:
 
 
 def _urls(html: str) -> list[str]:
-    return re.findall(r'\b(?:src|href)="([^"]+)"', html)
+    """Every src/href but the link to the inspector (SPEC §4.2, tested with the inspector)."""
+    return [u for u in re.findall(r'\b(?:src|href)="([^"]+)"', html) if u != "/__mock/ui"]
 
 
 def _integrities(html: str) -> list[str]:

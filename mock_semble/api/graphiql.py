@@ -80,6 +80,13 @@ _NOTE_STYLE = (
     "background:#fff3cd;color:#664d03;border-top:1px solid #ffe69c;font:13px/1.4 sans-serif"
 )
 
+# A way to the inspector (SPEC §4.2), clear of the note bar and of GraphiQL's own buttons.
+INSPECTOR_LINK = (
+    '<a id="mock-semble-inspector-link" href="/__mock/ui" style="position:fixed;right:12px;'
+    "bottom:36px;z-index:1000;padding:4px 10px;border-radius:4px;background:#0b5cad;"
+    'color:#fff;font:13px/1.4 sans-serif;text-decoration:none">Inspector</a>'
+)
+
 
 def assets_dir() -> Path:
     """Folder holding the vendored GraphiQL files (``static/vendor/graphiql``)."""
@@ -169,7 +176,7 @@ def _render(token: str | None, graphql_path: str, local_assets: bool) -> str:
         note = NOT_INSTALLED_NOTE
     if note is not None:
         html = _sub_once(re.compile(r"<body>"), f"<body>\n    {_note(note)}", html, "<body>")
-    return html
+    return _sub_once(re.compile(r"<body>"), f"<body>\n    {INSPECTOR_LINK}", html, "<body>")
 
 
 def asset_routes() -> list[Route]:

@@ -68,7 +68,6 @@ DEFAULT_VIEW_DELIVERIES = 100
 TICK_S = 0.25  # deliveries
 SLOW_TICK_S = 1.0  # world and requests: rebuilt and compared once a second
 KEEPALIVE_S = 15.0
-CLOSING = "inspector_streams_closing"  # app.state flag: the server is shutting down
 EVENT_STREAM = "text/event-stream"
 
 
@@ -155,16 +154,6 @@ def frame(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def stop_streams(app: Starlette) -> None:
-    """Ask every open stream of ``app`` to end (the server is shutting down): otherwise a
-    connected page would hold a graceful shutdown open."""
-    setattr(app.state, CLOSING, True)
-
-
-def _closing(app: Starlette) -> bool:
-    return bool(getattr(app.state, CLOSING, False))
-
-
 async def stream(request: Request) -> Response:
     only_params(request, ("topics", "replay"))
     if EVENT_STREAM not in request.headers.get("accept", ""):
@@ -206,7 +195,10 @@ async def _events(
     last: dict[str, str] = {}
     next_slow = 0.0
     last_sent = time.monotonic()
-    while not _closing(app):
+    # A stream ends when the server starts shutting down: the delivery engine closes
+    # first (before uvicorn drains open requests), or a connected page would hold it.
+    engine = engine_of(runtime)
+    while not engine.closing:
         frames: list[str] = []
         now = time.monotonic()
         if now >= next_slow:
