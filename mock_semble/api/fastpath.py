@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
@@ -43,12 +43,13 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
-from strawberry.schema.schema_converter import get_arguments
 from strawberry.types.field import StrawberryField
 
 from ..core.context import RequestContext
+from .arguments import Unsupported, compile_arguments
 from .errors import INTERNAL, format_error
 from .limits import LIMIT_RULES, MAX_CACHED_QUERY, MAX_TOKENS
+from .response import RawJSON, ResponseBudget, dumps, encode_items
 from .schema import MockSchema
 
 Answer = dict[str, Any]
@@ -81,6 +82,14 @@ def _fields(selection_set: SelectionSetNode | None) -> list[tuple[str, FieldNode
     return result
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _constant(value: str) -> Callable[[Any], str]:
     return lambda _: value
 
@@ -91,6 +100,10 @@ def _identity(value: Any) -> Any:
 
 def _leaf(gql_type: GraphQLScalarType | GraphQLEnumType) -> Project:
     serialize = gql_type.serialize
+    if isinstance(gql_type, GraphQLEnumType):
+        # the enum's own value -> name table; anything else through its serialize
+        names = {v.value: name for name, v in gql_type.values.items() if _hashable(v.value)}
+        return lambda v: None if v is None else names.get(v) or serialize(v)
     plain = _PASS_THROUGH.get(gql_type.name)
     if plain is not None:
         return lambda v: v if type(v) is plain or v is None else serialize(v)
@@ -141,9 +154,21 @@ def _object(gql_type: GraphQLObjectType, selection_set: SelectionSetNode | None)
 class Root:
     """One root field of a compiled operation."""
 
-    __slots__ = ("field_def", "info_key", "key", "node", "project", "strawberry_field")
+    __slots__ = (
+        "call",
+        "convert",
+        "field_def",
+        "items",
+        "key",
+        "node",
+        "project",
+        "strawberry_field",
+        "wants_self",
+    )
 
-    def __init__(self, key: str, node: FieldNode, root_type: GraphQLObjectType) -> None:
+    def __init__(
+        self, key: str, node: FieldNode, root_type: GraphQLObjectType, schema: MockSchema
+    ) -> None:
         self.key = key
         self.node = node
         field_def = root_type.fields.get(node.name.value)
@@ -152,9 +177,39 @@ class Root:
         strawberry_field = (field_def.extensions or {}).get(BACKREF)
         if not isinstance(strawberry_field, StrawberryField) or not strawberry_field.base_resolver:
             raise NotPlain
+        resolver = strawberry_field.base_resolver
+        if resolver.info_parameter is None or resolver.info_parameter.name != "info":
+            raise NotPlain  # our resolvers take ``info`` by that name
+        if resolver.root_parameter or resolver.parent_parameter:
+            raise NotPlain
+        try:
+            self.convert = compile_arguments(
+                strawberry_field.arguments,
+                schema.schema_converter.scalar_registry,
+                schema.config,
+            )
+        except Unsupported:
+            raise NotPlain from None
+        self.call: Callable[..., Any] = cast("Callable[..., Any]", resolver.wrapped_func)
+        self.wants_self = resolver.self_parameter is not None
         self.field_def = field_def
         self.strawberry_field = strawberry_field
         self.project = _projector(field_def.type, node)
+        listed = field_def.type
+        if isinstance(listed, GraphQLNonNull):
+            listed = listed.of_type
+        # a list answers a chunk of items at a time (see .response)
+        self.items = _projector(listed.of_type, node) if isinstance(listed, GraphQLList) else None
+
+    async def answer(self, value: Any, budget: ResponseBudget | None) -> Any:
+        """The projected value; with a ``budget``, encoded JSON counted against it."""
+        if budget is None:
+            return self.project(value)
+        if self.items is not None and isinstance(value, list | tuple):
+            return await encode_items(value, self.items, budget)
+        text = dumps(self.project(value))
+        budget.charge(len(text))
+        return RawJSON(text)
 
 
 class Compiled:
@@ -171,11 +226,18 @@ class Compiled:
             if node.name.value == "__typename":
                 self.roots.append(key)
             else:
-                self.roots.append(Root(key, node, root_type))
+                self.roots.append(Root(key, node, root_type, schema))
         if self.kind == OperationType.MUTATION and len(self.roots) != 1:
             raise NotPlain  # one side effect per document, so giving up stays safe
 
-    async def run(self, variables: dict[str, Any] | None, ctx: RequestContext) -> Answer | None:
+    async def run(
+        self,
+        variables: dict[str, Any] | None,
+        ctx: RequestContext,
+        budget: ResponseBudget | None = None,
+    ) -> Answer | None:
+        """The answer, or None for the full path to give it. With a ``budget`` the root
+        values are encoded JSON (:class:`RawJSON`), built a chunk at a time."""
         gql_schema = self.schema._schema
         coerced = get_variable_values(
             gql_schema, self.operation.variable_definitions or (), variables or {}
@@ -183,6 +245,8 @@ class Compiled:
         if isinstance(coerced, list):
             return None
         data: Answer = {}
+        errors: list[Any] = []
+        nulls_data = False
         for root in self.roots:
             if isinstance(root, str):
                 data[root] = self.typename
@@ -194,9 +258,14 @@ class Compiled:
                 return None
             except Exception as exc:  # an unexpected fault: answered as the full path would
                 error = GraphQLError(str(exc), path=[root.key], original_error=exc)
+                errors.append(format_error(error, validated=True))
                 data[root.key] = None
-                return {"data": data, "errors": [format_error(error, validated=True)]}
-            data[root.key] = root.project(value)
+                # A null in a non-null root field propagates to ``data`` (GraphQL spec 6.4.4).
+                nulls_data = nulls_data or isinstance(root.field_def.type, GraphQLNonNull)
+                continue
+            data[root.key] = await root.answer(value, budget)
+        if errors:
+            return {"data": None if nulls_data else data, "errors": errors}
         return {"data": data}
 
     async def _call(self, root: Root, coerced: Any, ctx: RequestContext) -> Any:
@@ -204,18 +273,9 @@ class Compiled:
             raw = get_argument_values(root.field_def, root.node, coerced)
         except GraphQLError:
             raise GiveUp from None
-        info = SimpleNamespace(context=ctx, path=SimpleNamespace(key=root.key, prev=None))
-        args, kwargs = get_arguments(
-            field=root.strawberry_field,
-            source=None,
-            info=info,  # type: ignore[arg-type]
-            kwargs=raw,
-            config=self.schema.config,
-            scalar_registry=self.schema.schema_converter.scalar_registry,
-        )
-        resolver = root.strawberry_field.base_resolver
-        assert resolver is not None
-        result = resolver(*args, **kwargs)
+        kwargs = root.convert(raw)
+        kwargs["info"] = SimpleNamespace(context=ctx, path=SimpleNamespace(key=root.key, prev=None))
+        result = root.call(None, **kwargs) if root.wants_self else root.call(**kwargs)
         if inspect.isawaitable(result):
             result = await result
         return result
