@@ -58,12 +58,11 @@ def gql(
     if operation_name is not None:
         body["operationName"] = operation_name
     headers = {} if token is None else {"x-token": token}
-    with httpx.Client(base_url=server.url, timeout=30) as client:  # own connection
-        return client.post("/graphql", json=body, headers=headers)
+    return server.http.post("/graphql", json=body, headers=headers)
 
 
 def add_rule(server: MockSembleServer, **rule: Any) -> dict[str, Any]:
-    response = httpx.post(server.url + "/__mock/faults", json=rule)
+    response = server.http.post("/__mock/faults", json=rule)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -300,7 +299,7 @@ def test_times_counts_hits_and_null_lasts_until_deleted(server: MockSembleServer
     server.clear_faults()
     forever = add_rule(server, action=INJECTED, times=None)
     assert all(faulted(gql(server, LIST_HOOKS)) for _ in range(5))
-    assert httpx.delete(f"{server.url}/__mock/faults/{forever['id']}").json()["hits"] == 5
+    assert server.http.delete(f"/__mock/faults/{forever['id']}").json()["hits"] == 5
     assert not faulted(gql(server, LIST_HOOKS))
 
 
