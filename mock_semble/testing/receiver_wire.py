@@ -236,9 +236,9 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             reply.hold.wait(HOLD_LIMIT)
         if reply.delay:
             stopping.wait(reply.delay)
-        self.close_connection = reply.fault is not None
         try:
             if reply.fault is not None:
+                self.close_connection = True
                 self._misbehave(reply.fault)
                 return
             body, headers = reply.encoded()
