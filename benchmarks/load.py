@@ -34,6 +34,7 @@ class Load:
     token: str
     query: str
     unique_url: str | None = None  # a run tag: createWebhook with a fresh URL per request
+    event_type: str = "PATIENT_CREATED"  # as the server's API version spells it
 
     def body(self, thread: int = 1, n: int = 0) -> bytes:
         payload: dict[str, object] = {"query": self.query}
@@ -41,7 +42,7 @@ class Load:
             payload["variables"] = {
                 "i": {
                     "url": f"https://bench.example/{self.unique_url}/{thread}/{n}",
-                    "eventTypes": ["PATIENT_CREATED"],
+                    "eventTypes": [self.event_type],
                     "label": "bench",
                 }
             }

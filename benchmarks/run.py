@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench_api, bench_delivery, bench_store
+from . import bench_api, bench_delivery, bench_store, bench_versions
 from .load import WRK_HINT, wrk_path
 from .plan import Plan
 from .procs import MOCK_SOURCE, ROOT, bare_server, mock_server
@@ -54,8 +54,9 @@ PHASES: dict[str, Callable[[Plan, Results], None]] = {
     "scaling": bench_store.scaling,
     "reset": bench_store.reset_and_state,
     "deliveries": bench_delivery.deliveries,
+    "versions": bench_versions.api_versions,
 }
-ALL_PHASES = ("startup", "latency", "throughput", "scaling", "reset", "deliveries")
+ALL_PHASES = ("startup", "latency", "throughput", "scaling", "reset", "deliveries", "versions")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
