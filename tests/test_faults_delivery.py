@@ -17,6 +17,7 @@ from mock_semble import (
     InvalidSignature,
     MissingSignature,
     MockSembleError,
+    SignatureError,
     StaleTimestamp,
     WebhookReceiver,
     verify,
@@ -313,3 +314,28 @@ def test_record_mode_journals_faulted_headers(live_server: Any) -> None:
     headers = delivery["attempts"][0]["requestHeaders"]
     with pytest.raises(InvalidSignature):
         verify(delivery["body"], headers, sub["secret"])
+
+
+def test_a_verifying_receiver_refuses_every_signature_fault(
+    server: MockSembleServer, receiver: WebhookReceiver
+) -> None:
+    # README "Testing error paths": a receiver that checks signatures answers 401.
+    scheme = scheme_of(server)
+    sub = subscribe(server, receiver)
+
+    def endpoint(request: Any) -> int:
+        try:
+            verify(request.body, request.headers, sub["secret"], scheme=scheme)
+        except SignatureError:
+            return 401
+        return 200
+
+    receiver.respond_with(endpoint, times=None)
+    faults = ["bad_signature", "missing_signature", None]
+    if scheme in TIMESTAMPED:
+        faults.append("stale_timestamp")
+    answers = {}
+    for fault in faults:
+        (delivery,) = server.fire("PATIENT_CREATED", fault=fault)
+        answers[fault] = delivery["attempts"][0]["responseStatus"]
+    assert answers == {fault: 200 if fault is None else 401 for fault in faults}
