@@ -27,6 +27,7 @@ from .core.settings import (
     parse_retry_schedule,
 )
 from .core.version import __version__
+from .listen import add_listen_flags, run_listen
 
 ENV_PREFIX = "MOCK_SEMBLE_"
 TRUE = ("1", "true", "yes", "on")
@@ -122,6 +123,7 @@ def build_parser() -> Parser:
         "duplicate, delay or delay:MS (SPEC 4.1)",
     )
     fire.add_argument("--admin-token", default=env_default("--admin-token"))
+    add_listen_flags(commands.add_parser("listen", help="print deliveries as they happen"))
     return parser
 
 
@@ -236,6 +238,7 @@ def serve(settings: Settings) -> int:
             await super().startup(sockets=sockets)
             if not self.should_exit:
                 print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
+                print(f"inspector: http://{shown_host}:{port}/__mock/ui", flush=True)
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -328,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "fire":
             return fire(args)
+        if args.command == "listen":
+            return run_listen(args)
         return serve(settings_from(args))
     except ConfigError as exc:
         print(f"mock-semble: error: {exc}", file=sys.stderr)
