@@ -8,11 +8,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+import mock_semble
 from mock_semble import WebhookReceiver
 from mock_semble.testing import MockSembleServer
 
@@ -22,6 +24,8 @@ DENIED = {"error": "missing or invalid x-mock-admin-token"}
 ASSETS = {
     "inspector.js": "text/javascript",
     "render.js": "text/javascript",
+    "stream.js": "text/javascript",
+    "fire-form.js": "text/javascript",
     "inspector.css": "text/css",
 }
 HEX24 = re.compile(r"[0-9a-f]{24}")
@@ -121,6 +125,8 @@ def test_page_and_assets_are_local_and_locked_down(server: MockSembleServer) -> 
         # no CDN, no remote font or script: nothing but this server
         assert not re.search(r"https?://", asset.text), name
     assert not re.search(r"(src|href)=\"https?://", page.text)
+    shipped = Path(mock_semble.__file__).parent / "static" / "inspector"
+    assert {p.name for p in shipped.iterdir() if p.suffix in (".js", ".css")} == set(ASSETS)
     missing = httpx.get(server.url + "/__mock/ui/..%2F..%2Fcli.py")
     assert missing.status_code == 404
     unknown = httpx.get(server.url + "/__mock/ui/index.html")

@@ -47,6 +47,8 @@ _JS = "text/javascript; charset=utf-8"
 ASSETS = {  # the only files served: no path from the URL reaches the file system
     "inspector.js": _JS,
     "render.js": _JS,
+    "stream.js": _JS,
+    "fire-form.js": _JS,
     "inspector.css": "text/css; charset=utf-8",
 }
 TOKEN_MARK = "{{ADMIN_TOKEN}}"

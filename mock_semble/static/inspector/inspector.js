@@ -1,8 +1,11 @@
 // mock-semble inspector: reads /__mock/stream (server-sent events read with fetch, so
 // the admin token can travel as a header) and calls the control plane for actions.
+import { setUpFireForm } from "./fire-form.js";
 import {
-  deliveryDetail, deliveryRows, faultRows, h, patientViews, practiceViews, refill, requestRows,
+  deliveryDetail, deliveryRows, faultRows, fillSelect, h, patientViews, practiceViews, refill,
+  requestRows,
 } from "./render.js";
+import { readEvents } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "mock-semble-admin-token";
@@ -24,6 +27,7 @@ const state = {
   faults: null,
 };
 let token = sessionStorage.getItem(TOKEN_KEY) || "";
+let form = null; // the fire form's { fillEventTypes, fillSubscriptions }, once set up
 
 // -- calls -------------------------------------------------------------------------
 
@@ -75,32 +79,6 @@ function setConnection(kind, text) {
   el.textContent = text;
 }
 
-async function readEvents(body, onEvent) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) continue; // a keep-alive comment
-        const colon = line.indexOf(":");
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-      }
-      if (data.length) onEvent(event, JSON.parse(data.join("\n")));
-    }
-  }
-}
-
 async function connect() {
   const mine = ++generation;
   if (streamAbort) streamAbort.abort();
@@ -138,7 +116,7 @@ function onEvent(event, data) {
   if (event === "hello") {
     state.hello = data;
     state.deliveries.clear(); // the replay that follows refills it
-    fillEventTypes(data.eventTypes);
+    form.fillEventTypes(data.eventTypes);
     $("tab-faults").hidden = !data.faults;
     if (data.faults) pollFaults();
     render("deliveries");
@@ -212,25 +190,12 @@ function select(id) {
   $("delivery-detail").focus();
 }
 
-function sameOptions(selectEl, options) {
-  const now = [...selectEl.options].map((o) => `${o.value}=${o.textContent}`).join("\n");
-  return now === options.map(([v, t]) => `${v}=${t}`).join("\n");
-}
-
-function fillSelect(selectEl, options, preferred) {
-  if (sameOptions(selectEl, options)) return;
-  const previous = selectEl.value;
-  selectEl.replaceChildren(...options.map(([value, text]) => h("option", { value, text })));
-  const values = options.map(([v]) => v);
-  selectEl.value = values.includes(previous) ? previous : values.includes(preferred) ? preferred : values[0] ?? "";
-}
-
 function renderWorld() {
   const world = state.world;
   const practices = world.practices.map((p) => [p.id, `${p.name} (${p.id.slice(-6)})`]);
   fillSelect($("fire-practice"), practices, world.defaultPracticeId);
   fillSelect($("reset-scope"), [["", "everything"], ...practices.map(([v, t]) => [v, `practice ${t}`])], "");
-  fillSubscriptions();
+  form.fillSubscriptions();
   refill($("practices"), practiceViews(world));
   refill($("patients"), patientViews(world));
   $("count-practices").textContent = `(${world.practiceCount})`;
@@ -248,83 +213,6 @@ function renderRequests() {
   refill($("request-rows"), rows.length ? rows : [h("tr", {}, h("td", { colspan: 6, class: "empty", text: "No GraphQL requests yet." }))]);
   $("requests-caption").textContent = `GraphQL requests, newest first (${requests.length} of ${count})`;
   $("count-requests").textContent = `(${count})`;
-}
-
-// -- the fire form ------------------------------------------------------------------------
-
-function fillEventTypes(types) {
-  const picker = $("fire-type");
-  if (picker.options.length) return;
-  const groups = new Map();
-  for (const spec of types) {
-    if (!groups.has(spec.group)) groups.set(spec.group, []);
-    groups.get(spec.group).push(spec);
-  }
-  picker.replaceChildren(...[...groups].map(([group, specs]) => h("optgroup", { label: group },
-    specs.map((s) => h("option", { value: s.type, text: s.type })))));
-  picker.value = types.some((s) => s.type === "patient.created") ? "patient.created" : types[0].type;
-  describeEventType();
-}
-
-function describeEventType() {
-  const spec = (state.hello?.eventTypes || []).find((s) => s.type === $("fire-type").value);
-  if (!spec) return;
-  const parts = [];
-  if (spec.required.length) parts.push(`required: ${spec.required.join(", ")}`);
-  if (spec.alternatives.length) parts.push(`one of: ${spec.alternatives.map((a) => a.join(" | ")).join(", ")}`);
-  if (spec.optional.length) parts.push(`optional: ${spec.optional.join(", ")}`);
-  $("fire-identifiers-hint").textContent = parts.length
-    ? `Keys ${parts.join("; ")}. Required keys left out are generated.`
-    : "This event has no identifiers.";
-  $("fire-metadata-group").hidden = spec.metadata.length === 0;
-  $("fire-metadata-hint").textContent = spec.metadata
-    .map((m) => `${m.key}${m.optional ? "?" : ""} (${m.type})`).join(", ");
-  fillSubscriptions();
-}
-
-function fillSubscriptions() {
-  const practice = state.world?.practices.find((p) => p.id === $("fire-practice").value);
-  const type = $("fire-type").value;
-  const subs = (practice?.subscriptions || []).filter((s) => !s.deleted && s.eventTypes.includes(type));
-  fillSelect($("fire-subscription"), [["", "every subscription listening"],
-    ...subs.map((s) => [s.id, `${s.label || s.url} (${s.id.slice(-6)})`])], "");
-}
-
-function jsonField(id) {
-  const area = $(id);
-  area.removeAttribute("aria-invalid");
-  const text = area.value.trim();
-  if (!text) return undefined;
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = null;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    area.setAttribute("aria-invalid", "true");
-    area.focus();
-    throw new Error(`${area.labels[0].textContent}: not a JSON object`);
-  }
-  return value;
-}
-
-async function fire(event) {
-  event.preventDefault();
-  await act("fire-result", async () => {
-    const body = { eventType: $("fire-type").value, practiceId: $("fire-practice").value };
-    if ($("fire-subscription").value) body.subscriptionId = $("fire-subscription").value;
-    const identifiers = jsonField("fire-identifiers");
-    if (identifiers) body.identifiers = identifiers;
-    if (!$("fire-metadata-group").hidden) {
-      const metadata = jsonField("fire-metadata");
-      if (metadata) body.metadata = metadata;
-    }
-    const { deliveries } = await api("POST", "/__mock/events", body);
-    if (!deliveries.length) return `Fired ${body.eventType}: no subscription of this practice listens to it.`;
-    showSoon(deliveries[0].id);
-    return `Fired ${body.eventType}: ${deliveries.length} ${deliveries.length === 1 ? "delivery" : "deliveries"}.`;
-  });
 }
 
 function showSoon(id) {
@@ -423,10 +311,8 @@ function setUpTabs() {
 
 function setUp() {
   setUpTabs();
+  form = setUpFireForm({ state, api, act, showSoon });
   $("token-form").addEventListener("submit", useToken);
-  $("fire-form").addEventListener("submit", fire);
-  $("fire-type").addEventListener("change", describeEventType);
-  $("fire-practice").addEventListener("change", fillSubscriptions);
   $("clock-freeze").addEventListener("click", () => act("control-result", async () => {
     const clock = await api("GET", "/__mock/clock");
     await api("PUT", "/__mock/clock", { frozenAt: clock.now });

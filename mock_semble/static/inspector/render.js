@@ -258,3 +258,18 @@ export function faultRows(rules) {
     h("td", { text: dash(r.hits) }),
   ));
 }
+
+// Options of a <select> as [value, text] pairs; left alone when unchanged (so an open
+// picker is not disturbed), keeping the chosen value when it still exists.
+function sameOptions(selectEl, options) {
+  const now = [...selectEl.options].map((o) => `${o.value}=${o.textContent}`).join("\n");
+  return now === options.map(([v, t]) => `${v}=${t}`).join("\n");
+}
+
+export function fillSelect(selectEl, options, preferred) {
+  if (sameOptions(selectEl, options)) return;
+  const previous = selectEl.value;
+  selectEl.replaceChildren(...options.map(([value, text]) => h("option", { value, text })));
+  const values = options.map(([v]) => v);
+  selectEl.value = values.includes(previous) ? previous : values.includes(preferred) ? preferred : values[0] ?? "";
+}
