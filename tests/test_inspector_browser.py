@@ -18,16 +18,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from test_graphiql_browser import CHROMIUM, _drain
 
 import mock_semble
 from mock_semble import WebhookReceiver
 from mock_semble.testing import MockSembleClient
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -55,12 +55,6 @@ def browser_ready() -> None:
     if os.environ.get("MOCK_SEMBLE_REQUIRE_BROWSER") == "1":
         pytest.fail(f"MOCK_SEMBLE_REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
-
-
-def _drain(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
 
 
 @contextmanager
