@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -375,3 +376,16 @@ def test_secret_is_revealed_only_on_request(server: MockSembleServer) -> None:
     unknown = httpx.get(f"{server.url}/__mock/view/subscriptions/{'0' * 24}/secret")
     assert unknown.status_code == 404
     assert HEX24.fullmatch(sub["id"])
+
+
+def test_an_open_stream_does_not_hold_a_shutdown() -> None:
+    server = MockSembleServer().start()
+    with stream(server, {"topics": "deliveries"}) as events:
+        assert events.next()[0] == "hello"
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        with pytest.raises(AssertionError, match="the stream ended"):
+            events.next()  # ends rather than waiting for the read timeout
+        stopping.join(timeout=30)
+        assert not stopping.is_alive()
+        assert not server.running

@@ -71,6 +71,7 @@ TICK_S = 0.25  # deliveries
 SLOW_TICK_S = 1.0  # world and requests: rebuilt and compared once a second
 KEEPALIVE_S = 15.0
 EVENT_STREAM = "text/event-stream"
+STOPPED = "inspector_streams_stopped"  # app.state flag set by stop_streams()
 
 
 # -- the page ------------------------------------------------------------------------
@@ -156,6 +157,17 @@ def frame(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+def stop_streams(app: Starlette) -> None:
+    """End every open stream of ``app`` within a tick (any thread may call it): for a
+    server whose shutdown does not close the delivery engine before draining requests
+    (the in-process test server), an open stream would otherwise hold it."""
+    setattr(app.state, STOPPED, True)
+
+
+def _stopped(app: Starlette) -> bool:
+    return bool(getattr(app.state, STOPPED, False))
+
+
 async def stream(request: Request) -> Response:
     only_params(request, ("topics", "replay"))
     if EVENT_STREAM not in request.headers.get("accept", ""):
@@ -200,7 +212,7 @@ async def _events(
     # A stream ends when the server starts shutting down: the delivery engine closes
     # first (before uvicorn drains open requests), or a connected page would hold it.
     engine = engine_of(runtime)
-    while not engine.closing:
+    while not (engine.closing or _stopped(app)):
         frames: list[str] = []
         now = time.monotonic()
         if now >= next_slow:

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from ..app import create_app
+from ..control.inspector import stop_streams
 from ..core.errors import ConfigError
 from ..core.events import to_dotted, to_enum_name
 from ..core.settings import Settings, normalise_options
@@ -109,6 +110,7 @@ class MockSembleServer(MockSembleClient):
     def stop(self) -> None:
         self.close()
         if self._server is not None and self._thread is not None:
+            stop_streams(self.app)  # an open /__mock/stream would hold the shutdown
             self._server.should_exit = True
             self._thread.join(timeout=15)
             self._server = self._thread = None
