@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import ConfigError
-from .core.settings import EVENT_TYPE_MODES
+from .core.settings import EVENT_TYPE_MODES, parse_http_host
 from .core.tenancy import PracticeSeed, TokenSeed, practice_from_json, token_from_json
 
-CONFIG_KEYS = ("practices", "tokens", "eventTypes")
+CONFIG_KEYS = ("practices", "tokens", "eventTypes", "allowHttpHosts")
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -53,6 +53,13 @@ def parse_config(data: dict[str, Any]) -> dict[str, Any]:
             mode in EVENT_TYPE_MODES, f"eventTypes must be one of {', '.join(EVENT_TYPE_MODES)}"
         )
         result["event_types"] = mode
+    if "allowHttpHosts" in data:
+        hosts = data["allowHttpHosts"]
+        _expect(
+            isinstance(hosts, list) and all(isinstance(h, str) for h in hosts),
+            "allowHttpHosts must be an array of host names",
+        )
+        result["allow_http_hosts"] = tuple(parse_http_host(h) for h in hosts)
     return result
 
 

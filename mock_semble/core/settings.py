@@ -7,6 +7,7 @@ the string forms an ini file or the environment gives (``retry_schedule="0.1,0.5
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,8 @@ class Settings:
     admin_token: str | None = None
     log_level: str = "info"
     allow_http_localhost: bool = False
+    # host names whose http:// URLs are admitted too (host.docker.internal from a container)
+    allow_http_hosts: tuple[str, ...] = ()
     state_file: Path | None = None
     practices: tuple[PracticeSeed, ...] = DEFAULT_PRACTICES
     tokens: tuple[TokenSeed, ...] = DEFAULT_TOKENS
@@ -84,6 +87,8 @@ class Settings:
         _expect(self.delivery_concurrency >= 1, "delivery_concurrency must be >= 1")
         _expect(self.circuit_breaker >= 0, "circuit_breaker must be >= 0")
         _expect(self.rate_limit is None or self.rate_limit >= 1, "rate_limit must be >= 1")
+        for host in self.allow_http_hosts:
+            _expect(host == parse_http_host(host), f"allow_http_hosts: bad host name {host!r}")
         _expect(self.request_journal_size >= 1, "request_journal_size must be >= 1")
         _expect(self.delivery_journal_size >= 1, "delivery_journal_size must be >= 1")
         _expect(
@@ -119,6 +124,9 @@ def normalise_options(options: Mapping[str, Any]) -> dict[str, Any]:
             result[name] = value.strip().lower() in ("1", "true", "yes", "on")
         elif name in _PATHS:
             result[name] = Path(value)
+        elif name == "allow_http_hosts":
+            items = value.replace(",", " ").split() if isinstance(value, str) else value
+            result[name] = tuple(parse_http_host(str(item)) for item in items)
         elif name == "retry_schedule":
             text = value if isinstance(value, str) else ",".join(str(v) for v in value)
             result[name] = parse_retry_schedule(text)
@@ -127,7 +135,7 @@ def normalise_options(options: Mapping[str, Any]) -> dict[str, Any]:
             result[name] = tuple(
                 parse_forward(f"{i[0]}={i[1]}" if isinstance(i, tuple | list) else i) for i in items
             )
-    for name in ("retry_schedule", "forwards"):
+    for name in ("retry_schedule", "forwards", "allow_http_hosts"):
         if name in result and result[name] is None:
             result[name] = ()
     return result
@@ -155,6 +163,21 @@ def parse_retry_schedule(text: str) -> tuple[float, ...]:
         ) from None
     _expect(all(0 <= d <= 3600 for d in delays), "--retry-schedule delays must be 0..3600 seconds")
     return delays
+
+
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+
+
+def parse_http_host(text: str) -> str:
+    """A host name for ``--allow-http-host`` (``host.docker.internal``), lower-cased;
+    no scheme, port or path."""
+    host = text.strip().lower().rstrip(".")
+    _expect(
+        len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None,
+        f"--allow-http-host must be a host name like host.docker.internal, got {text!r}",
+    )
+    return host
 
 
 def parse_forward(text: str) -> tuple[str, str]:

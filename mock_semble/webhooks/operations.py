@@ -56,9 +56,10 @@ def create_webhook(
     authorise(ctx, Permission.CREATE_WEBHOOKS)
     runtime = ctx.runtime
     allow_local = runtime.settings.allow_http_localhost
+    http_hosts = runtime.settings.allow_http_hosts
     return subscriptions(ctx).create(
         ctx.practice.id,
-        url=check_url(url, allow_http_localhost=allow_local),
+        url=check_url(url, allow_http_localhost=allow_local, allow_http_hosts=http_hosts),
         event_types=check_event_types(event_types),
         label=check_label(label),
         headers=check_headers(headers),
@@ -87,8 +88,11 @@ def update_webhook(
     if existing is None or existing.deleted:
         raise not_found()
     allow_local = runtime.settings.allow_http_localhost
+    http_hosts = runtime.settings.allow_http_hosts
     changes = Changes(
-        url=None if url is None else check_url(url, allow_http_localhost=allow_local),
+        url=None
+        if url is None
+        else check_url(url, allow_http_localhost=allow_local, allow_http_hosts=http_hosts),
         event_types=None if event_types is None else check_event_types(event_types),
         label=None if label is None else check_label(label),
         headers=None if headers is None else check_headers(headers),

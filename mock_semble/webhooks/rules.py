@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from ..core.errors import RuleError
@@ -76,8 +76,12 @@ def _is_local_host(host: str) -> bool:
     return address.is_loopback and (address.version == 4 or address == ipaddress.ip_address("::1"))
 
 
-def check_url(url: object, *, allow_http_localhost: bool = False) -> str:
-    """An absolute https URL with a host, no user-info, at most 2048 characters."""
+def check_url(
+    url: object, *, allow_http_localhost: bool = False, allow_http_hosts: Collection[str] = ()
+) -> str:
+    """An absolute https URL with a host, no user-info, at most 2048 characters; ``http://``
+    too for loopback hosts (``allow_http_localhost``) and the named ``allow_http_hosts``
+    (lower-case names, e.g. ``host.docker.internal``)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise invalid_url()
     if _BAD_URL_CHARS.search(url):
@@ -95,7 +99,9 @@ def check_url(url: object, *, allow_http_localhost: bool = False) -> str:
         raise invalid_url()
     if scheme == "https":
         return url
-    if scheme == "http" and allow_http_localhost and _is_local_host(host):
+    if scheme == "http" and (
+        (allow_http_localhost and _is_local_host(host)) or host in allow_http_hosts
+    ):
         return url
     raise invalid_url()
 

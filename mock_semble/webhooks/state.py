@@ -84,7 +84,12 @@ def _subscription(item: Any, where: str, version: int, settings: Settings) -> Su
         id=doc.object_id(data["id"], f"{where}.id"),
         practice_id=doc.object_id(data["practiceId"], f"{where}.practiceId"),
         signing_secret=doc.secret(data["secret"], f"{where}.secret"),
-        url=doc.rule(lambda: check_url(url, allow_http_localhost=local), f"{where}.url"),
+        url=doc.rule(
+            lambda: check_url(
+                url, allow_http_localhost=local, allow_http_hosts=settings.allow_http_hosts
+            ),
+            f"{where}.url",
+        ),
         label=doc.rule(lambda: check_label(data["label"]), f"{where}.label"),
         event_types=_event_types(
             data["eventTypes"], f"{where}.eventTypes", version, settings.event_types
