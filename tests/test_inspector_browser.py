@@ -178,6 +178,12 @@ def test_fire_inspect_and_redeliver(browser_ready: None, tmp_path: Path) -> None
 
             # fire an event from the form, with identifiers typed in
             assert page.input_value("#fire-type") == "patient.created"
+            page.fill("#fire-identifiers", "{not json")  # refused on the page, nothing sent
+            page.click("#fire-form button[type=submit]")
+            page.wait_for_selector('#fire-result[data-kind="error"]')
+            assert "not a JSON object" in page.inner_text("#fire-result")
+            assert page.get_attribute("#fire-identifiers", "aria-invalid") == "true"
+            assert mock.deliveries() == []
             page.fill("#fire-identifiers", json.dumps({"patientId": PATIENT_ID}))
             page.click("#fire-form button[type=submit]")
             page.wait_for_selector('#delivery-detail [data-signature="valid"]')
@@ -243,6 +249,17 @@ def test_fire_inspect_and_redeliver(browser_ready: None, tmp_path: Path) -> None
             page.click("#clear-journals")
             page.wait_for_selector("#deliveries-empty", state="visible")
             assert mock.deliveries() == []
+
+            # reset one practice (its subscription goes), then everything
+            page.select_option("#reset-scope", mock.practice_id)
+            page.click("#reset-button")
+            page.wait_for_selector(
+                f"#control-result:has-text('Practice {mock.practice_id} reset.')"
+            )
+            assert mock.state()["subscriptions"] == []
+            page.select_option("#reset-scope", "")
+            page.click("#reset-button")
+            page.wait_for_selector("#control-result:has-text('Everything reset.')")
 
             phone = Watched(browser, host, PHONE)
             phone.page.goto(url + "/__mock/ui", wait_until="load")
