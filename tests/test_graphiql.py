@@ -176,7 +176,7 @@ def test_page_without_local_assets_keeps_template_urls(no_assets: Path) -> None:
     assert html.count(graphiql.NOT_INSTALLED_NOTE) == 1
     assert (
         graphiql.NOT_INSTALLED_NOTE
-        == "GraphiQL assets are not installed locally; run: python scripts/fetch_graphiql_assets.py"
+        == "GraphiQL assets are not installed locally; run: mock-semble graphiql-assets"
     )
     assert '"x-token' in html  # still pre-filled
 

@@ -2,7 +2,7 @@
 
 The page is strawberry's own GraphiQL template with three changes: the seven JS/CSS URLs point
 at ``/graphiql/assets/<file>`` (served by :func:`asset_routes` from the git-ignored
-``static/vendor/graphiql/`` folder that ``scripts/fetch_graphiql_assets.py`` fills, keeping
+``static/vendor/graphiql/`` folder that the build or ``mock-semble graphiql-assets`` fills, keeping
 the template's ``integrity`` attributes, which still match), the header editor is pre-filled
 with ``{"x-token": <token>}`` and the default operation lists webhooks. Without local assets
 the template's original URLs are kept and a one-line note says how to install them.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "graphiql"
 ASSETS_URL_PREFIX = "/graphiql/assets/"
-FETCH_COMMAND = "python scripts/fetch_graphiql_assets.py"
+FETCH_COMMAND = "mock-semble graphiql-assets"  # a command every pip user has
 NOT_INSTALLED_NOTE = f"GraphiQL assets are not installed locally; run: {FETCH_COMMAND}"
 CACHE_CONTROL = "public, max-age=31536000, immutable"  # file names carry the pinned version
 
@@ -33,7 +33,7 @@ _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
 
 # Local file name -> (package path in the template's URLs, content type). File names and pins
-# match PINS in scripts/fetch_graphiql_assets.py; only these names are ever served.
+# match PINS in graphiql_vendor.py; only these names are ever served.
 ASSETS: dict[str, tuple[str, str]] = {
     "react-18.2.0.production.min.js": ("react@18.2.0/umd/react.production.min.js", _JS),
     "react-dom-18.2.0.production.min.js": (
