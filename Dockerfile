@@ -30,7 +30,7 @@ RUN python3 -m venv /opt/venv
 WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone, so that editing the source does not
-# reinstall them (and the final install below needs no network).
+# reinstall them (and the final install below needs no package index).
 COPY pyproject.toml ./
 RUN /opt/venv/bin/python -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); print('\n'.join(d['project']['dependencies'] + d['build-system']['requires'] + ['wheel']))" > /tmp/requirements.txt \
  && cat /tmp/requirements.txt \
@@ -38,20 +38,15 @@ RUN /opt/venv/bin/python -c "import tomllib; d = tomllib.load(open('pyproject.to
 
 COPY . ./
 
-# GraphiQL's JS/CSS (mock_semble/static/vendor/graphiql/) is normally vendored on the host
-# before the build and arrives with the COPY above. Fetch it here only if it is missing and
-# this build image has npm; otherwise the image serves GraphiQL without it.
-RUN if [ -d mock_semble/static/vendor/graphiql ]; then \
-        echo "GraphiQL assets: copied from the build context"; \
-    elif command -v npm >/dev/null 2>&1 && [ -f scripts/fetch_graphiql_assets.py ]; then \
-        /opt/venv/bin/python scripts/fetch_graphiql_assets.py \
-        || echo "GraphiQL assets: fetch failed; building without them"; \
-    else \
-        echo "GraphiQL assets: absent and no npm in the build image; building without them"; \
-    fi
-
+# The package's build backend brings GraphiQL's JS/CSS into the package: from the build
+# context when scripts/setup.sh already fetched them, otherwise downloaded from the npm
+# registry over HTTPS and checked against their pinned hashes (no npm needed). A mirror:
+# --build-arg MOCK_SEMBLE_NPM_REGISTRY=https://...; without them: MOCK_SEMBLE_GRAPHIQL_ASSETS=skip.
+ARG MOCK_SEMBLE_NPM_REGISTRY=
+ARG MOCK_SEMBLE_GRAPHIQL_ASSETS=
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation --no-index . \
- && /opt/venv/bin/mock-semble --help >/dev/null
+ && /opt/venv/bin/mock-semble --help >/dev/null \
+ && { [ "$MOCK_SEMBLE_GRAPHIQL_ASSETS" = skip ] || /opt/venv/bin/mock-semble graphiql-assets --check; }
 
 # -------------------------------------------------------------- runtime stage
 FROM ${BASE_IMAGE}

@@ -51,7 +51,8 @@ let args;
 try {
   ({ values: args } = parseArgs({
     options: {
-      url: { type: "string", default: "http://127.0.0.1:8000/graphql" },
+      // the server's base URL or its /graphql URL (env: MOCK_SEMBLE_URL)
+      url: { type: "string", default: process.env.MOCK_SEMBLE_URL || "http://127.0.0.1:8000" },
       token: { type: "string", default: "test-token" },
     },
   }));
@@ -60,7 +61,8 @@ try {
   process.exit(2);
 }
 
-const client = new GraphQLClient(args.url, { headers: { "x-token": args.token } });
+const graphqlUrl = args.url.trim().replace(/\/+$/, "").replace(/\/graphql$/, "") + "/graphql";
+const client = new GraphQLClient(graphqlUrl, { headers: { "x-token": args.token } });
 let step = "connect";
 let createdId = null;
 let deleted = false;

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import secrets
 import sys
@@ -213,13 +214,24 @@ def query_error(error: TransportQueryError) -> str:
     return f"{message} ({code})" if code else message
 
 
+def graphql_url(url: str) -> str:
+    """The GraphQL endpoint from the server's base URL or from the ready line's URL."""
+    return url.strip().rstrip("/").removesuffix("/graphql") + "/graphql"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("MOCK_SEMBLE_URL", "http://127.0.0.1:8000"),
+        help="the server's base URL or its /graphql URL (env: MOCK_SEMBLE_URL)",
+    )
     parser.add_argument("--token", default="test-token")
     args = parser.parse_args(argv)
 
-    transport = HTTPXTransport(url=args.url, headers={"x-token": args.token}, timeout=30)
+    transport = HTTPXTransport(
+        url=graphql_url(args.url), headers={"x-token": args.token}, timeout=30
+    )
     client = Client(transport=transport, fetch_schema_from_transport=False)
     steps: Steps | None = None
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Mapping
 
 import pytest
@@ -30,10 +31,20 @@ mutation CreateWebhook($input: CreateWebhookInput!) {
 PATIENT_ID = "65f1c2a9e4b0a1b2c3d4e5f6"
 
 
-def my_signature_check(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+def my_signature_check(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: int = 300,
+    now: float | None = None,
+) -> bool:
     """Stand-in for YOUR endpoint's verification of the default ``semble`` scheme:
-    ``X-Webhook-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
+    ``X-Webhook-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">``, with ``t``
+    no more than ``tolerance`` seconds from ``now`` (so a replayed request fails)."""
     fields = dict(item.split("=", 1) for item in headers["X-Webhook-Signature"].split(","))
+    if abs((time.time() if now is None else now) - int(fields["t"])) > tolerance:
+        return False
     signed = fields["t"].encode() + b"." + body
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, fields["v1"])
@@ -97,7 +108,10 @@ def test_what_would_be_sent_without_a_receiver(mock_semble) -> None:
     assert delivery["status"] == "recorded"
     headers = delivery["attempts"][0]["requestHeaders"]
     assert headers["X-Webhook-Timestamp"] == "1893456000"  # the frozen clock
-    assert my_signature_check(delivery["body"].encode(), headers, subscription["secret"])
+    body, secret = delivery["body"].encode(), subscription["secret"]
+    assert my_signature_check(body, headers, secret, now=1893456000)
+    # Checked at the real time, a timestamp from 2030 is outside the tolerance.
+    assert not my_signature_check(body, headers, secret)
 
 
 def test_each_test_can_have_its_own_practice(mock_semble, webhook_receiver) -> None:

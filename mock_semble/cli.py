@@ -1,22 +1,34 @@
-"""The ``mock-semble`` command: ``serve``, ``schema`` and ``fire`` (SPEC §5).
+"""The ``mock-semble`` command: ``serve``, ``schema``, ``fire`` and ``graphiql-assets``
+(SPEC §5).
 
-Every ``serve`` flag can also come from ``MOCK_SEMBLE_<FLAG>`` in the environment
+Every flag can also come from ``MOCK_SEMBLE_<FLAG>`` in the environment
 (``--retry-schedule`` -> ``MOCK_SEMBLE_RETRY_SCHEDULE``); a flag given on the command
-line wins. Errors are one line on stderr and a non-zero exit, never a traceback.
+line wins, and ``--help`` names each flag's default, allowed values and variable
+(:mod:`mock_semble.cli_flags`). Errors are one line on stderr and a non-zero exit, never
+a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cli_flags import (
+    add_assets_flags,
+    add_fire_flags,
+    add_schema_flags,
+    add_serve_flags,
+    env_flag,
+    env_list,
+)
 from .config import load_config_file
 from .core.errors import ConfigError
+from .core.logs import LOG_FORMATS
 from .core.settings import (
     DELIVERY_MODES,
     EVENT_TYPE_MODES,
@@ -24,14 +36,19 @@ from .core.settings import (
     SIGNING_SCHEME_NAMES,
     Settings,
     parse_forward,
+    parse_http_host,
     parse_retry_schedule,
 )
 from .core.version import __version__
+from .fire_report import delivery_line, nothing_sent, refusal, watch_progress
 from .listen import add_listen_flags, run_listen
-
-ENV_PREFIX = "MOCK_SEMBLE_"
-TRUE = ("1", "true", "yes", "on")
-FALSE = ("0", "false", "no", "off", "")
+from .readiness import (
+    check_ready_file,
+    ready_document,
+    remove_ready_file,
+    server_base,
+    write_ready_file,
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,91 +56,21 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"mock-semble: error: {message}\n")
 
 
-def env_name(flag: str) -> str:
-    return ENV_PREFIX + flag.lstrip("-").upper().replace("-", "_")
-
-
-def env_default(flag: str, default: Any = None) -> Any:
-    return os.environ.get(env_name(flag), default)
-
-
-def env_flag(flag: str) -> bool:
-    value = os.environ.get(env_name(flag), "").strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ConfigError(f"{env_name(flag)} must be true or false, got {value!r}")
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="mock-semble", description="A local mock of Semble's GraphQL API.")
     parser.add_argument("--version", action="version", version=f"mock-semble {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    serve = commands.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", default=env_default("--host", "127.0.0.1"))
-    serve.add_argument("--port", default=env_default("--port", "8000"), help="0 picks a free port")
-    serve.add_argument(
-        "--config", default=env_default("--config"), help="TOML file of practices and tokens"
-    )
-    serve.add_argument(
-        "--state-file", default=env_default("--state-file"), help="state document to load"
-    )
-    serve.add_argument(
-        "--seed", default=env_default("--seed"), help="deterministic ids and secrets"
-    )
-    serve.add_argument("--admin-token", default=env_default("--admin-token"))
-    serve.add_argument("--log-level", default=env_default("--log-level", "info"))
-    serve.add_argument("--signing-scheme", default=env_default("--signing-scheme", "semble"))
-    serve.add_argument("--retry-schedule", default=env_default("--retry-schedule", "1,5,25"))
-    serve.add_argument("--delivery-timeout", default=env_default("--delivery-timeout", "10"))
-    serve.add_argument("--delivery-mode", default=env_default("--delivery-mode", "send"))
-    serve.add_argument("--forward", action="append", default=None, metavar="ORIGIN=BASE_URL")
-    serve.add_argument("--ca-bundle", default=env_default("--ca-bundle"))
-    serve.add_argument("--allow-http-localhost", action="store_true", default=None)
-    serve.add_argument(
-        "--event-types",
-        default=env_default("--event-types"),
-        help="API version: enum (the webhooks guide) or strings (Semble since 2026-06-08)",
-    )
-    serve.add_argument(
-        "--circuit-breaker",
-        default=env_default("--circuit-breaker", "5"),
-        help="pause a subscription after N consecutive failed deliveries (0 = off)",
-    )
-    serve.add_argument("--delivery-concurrency", default=env_default("--delivery-concurrency", "8"))
-    serve.add_argument(
-        "--rate-limit",
-        default=env_default("--rate-limit"),
-        help="refuse a token's requests beyond N per rolling minute (off by default)",
-    )
-    serve.add_argument(
-        "--request-journal-size", default=env_default("--request-journal-size", "1000")
-    )
-    serve.add_argument(
-        "--delivery-journal-size", default=env_default("--delivery-journal-size", "10000")
-    )
-
-    schema = commands.add_parser("schema", help="print the GraphQL SDL")
-    schema.add_argument(
-        "--event-types", default="enum", choices=EVENT_TYPE_MODES, help="API version"
-    )
-
-    fire = commands.add_parser("fire", help="fire an event at a running server")
-    fire.add_argument("event_type", help="PATIENT_CREATED or patient.created, …")
-    fire.add_argument("--url", default=env_default("--url", "http://127.0.0.1:8000"))
-    fire.add_argument("--practice", help="practice id (default: the default practice)")
-    fire.add_argument("--subscription", help="only this subscription id")
-    fire.add_argument("--identifier", action="append", default=[], metavar="KEY=VALUE")
-    fire.add_argument("--wait", action="store_true", help="wait until every delivery is final")
-    fire.add_argument(
-        "--fault",
-        help="deliver it faulty: bad_signature, stale_timestamp, missing_signature, "
-        "duplicate, delay or delay:MS (SPEC 4.1)",
-    )
-    fire.add_argument("--admin-token", default=env_default("--admin-token"))
+    add_serve_flags(commands.add_parser("serve", help="run the mock server"))
+    add_schema_flags(commands.add_parser("schema", help="print the GraphQL SDL"))
+    add_fire_flags(commands.add_parser("fire", help="fire an event at a running server"))
     add_listen_flags(commands.add_parser("listen", help="print deliveries as they happen"))
+    add_assets_flags(
+        commands.add_parser(
+            "graphiql-assets",
+            help="fetch GraphiQL's pinned JS/CSS into the installed package (offline GraphiQL)",
+        )
+    )
     return parser
 
 
@@ -144,6 +91,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "port": _int(args.port, "--port", 0, 65535),
         "admin_token": args.admin_token or None,
         "allow_http_localhost": args.allow_http_localhost or env_flag("--allow-http-localhost"),
+        "allow_http_hosts": tuple(
+            parse_http_host(h) for h in (args.allow_http_host or env_list("--allow-http-hosts"))
+        ),
         "retry_schedule": parse_retry_schedule(args.retry_schedule),
         "request_journal_size": _int(args.request_journal_size, "--request-journal-size", 1, 10**6),
         "delivery_journal_size": _int(
@@ -175,9 +125,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if not 0 < timeout <= 600:
         raise ConfigError("--delivery-timeout must be between 0 and 600 seconds")
     fields["delivery_timeout"] = timeout
-    forwards = args.forward
-    if forwards is None:
-        forwards = env_default("--forward", "").split()
+    forwards = args.forward if args.forward is not None else env_list("--forward")
     fields["forwards"] = tuple(parse_forward(f) for f in forwards)
     if args.ca_bundle:
         path = Path(args.ca_bundle)
@@ -204,7 +152,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**fields)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, ready_file: Path | None = None, log_format: str = "text") -> int:
     import asyncio
     import contextlib
     import signal
@@ -213,10 +161,13 @@ def serve(settings: Settings) -> int:
 
     import uvicorn
 
+    from .api.graphiql import assets_installed
     from .app import create_app
-    from .core.logs import configure_logging
+    from .core.logs import configure_logging, startup_log
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format)
+    if ready_file is not None:
+        check_ready_file(ready_file)
     app = create_app(settings)  # may raise ConfigError (e.g. a bad state file)
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
@@ -232,6 +183,12 @@ def serve(settings: Settings) -> int:
         ) from None
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
+    if not assets_installed():  # e.g. a build with MOCK_SEMBLE_GRAPHIQL_ASSETS=skip
+        startup_log.warning(
+            "warning: GraphiQL assets are not installed, so the page loads them from a CDN; "
+            "install them with: mock-semble graphiql-assets"
+        )
+    document = ready_document(host, port)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -239,6 +196,8 @@ def serve(settings: Settings) -> int:
             if not self.should_exit:
                 print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
                 print(f"inspector: http://{shown_host}:{port}/__mock/ui", flush=True)
+                if ready_file is not None:
+                    write_ready_file(ready_file, document)
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -252,13 +211,18 @@ def serve(settings: Settings) -> int:
     config = uvicorn.Config(
         app,
         log_level="warning" if settings.log_level != "debug" else "info",
+        log_config=None,  # configure_logging routed uvicorn's records
         access_log=False,
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=5,
     )
     server = Server(config)
-    asyncio.run(server.serve(sockets=[sock]))
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        if ready_file is not None:
+            remove_ready_file(ready_file)
     return 0
 
 
@@ -266,8 +230,10 @@ def fire(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
+    args.wait = bool(args.wait) or env_flag("--wait")
+    base = server_base(args.url)
     identifiers: dict[str, str] = {}
-    for item in args.identifier:
+    for item in args.identifier if args.identifier is not None else env_list("--identifier"):
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--identifier must be KEY=VALUE, got {item!r}")
@@ -286,11 +252,19 @@ def fire(args: argparse.Namespace) -> int:
     if args.admin_token:
         headers["x-mock-admin-token"] = args.admin_token
     request = urllib.request.Request(
-        args.url.rstrip("/") + "/__mock/events",
+        base + "/__mock/events",
         data=json.dumps(body).encode(),
         headers=headers,
         method="POST",
     )
+    done = threading.Event()
+    if args.wait:  # a line per retry instead of minutes of silence (stderr: stdout is the result)
+        progress = threading.Thread(
+            target=watch_progress,
+            args=(base, headers, args.event_type, args.practice, done, _say),
+            daemon=True,
+        )
+        progress.start()
     try:
         # The server bounds a waiting call itself (the whole retry schedule can take minutes).
         with urllib.request.urlopen(request, timeout=600 if args.wait else 30) as response:
@@ -300,23 +274,73 @@ def fire(args: argparse.Namespace) -> int:
             reason = json.loads(exc.read()).get("error", exc.reason)
         except ValueError:
             reason = exc.reason
-        raise ConfigError(f"fire failed ({exc.code}): {reason}") from None
+        raise ConfigError(refusal(exc.code, str(reason))) from None
     except (urllib.error.URLError, OSError) as exc:
         raise ConfigError(f"cannot reach {args.url}: {getattr(exc, 'reason', exc)}") from None
+    finally:
+        done.set()
     deliveries = result.get("deliveries", [])
     print(f"{len(deliveries)} {'delivery' if len(deliveries) == 1 else 'deliveries'}")
     for d in deliveries:
-        line = f"{d['id']} {d['status']} {d['eventType']} -> {d['targetUrl']}"
-        if d["attempts"]:
-            last = d["attempts"][-1]
-            outcome = last["error"] or f"HTTP {last['responseStatus']}"
-            if last["responseStatus"] is None and last["error"] is None:
-                outcome = "signed, not sent"
-            count = len(d["attempts"])
-            line += f" ({count} attempt{'s' if count > 1 else ''}, last: {outcome})"
-        print(line)
-    # With --wait a failed delivery is a failed command, so scripts can stop on it.
-    return 1 if args.wait and any(d["status"] == "failed" for d in deliveries) else 0
+        print(delivery_line(d))
+    if not args.wait:
+        reason = nothing_sent(args.event_type, deliveries)
+        if reason:
+            _say(reason)
+        return 0
+    code, why = wait_exit_code(deliveries, args.event_type)
+    if why:
+        print(f"mock-semble: {why}", file=sys.stderr)
+    return code
+
+
+DELIVERED = ("succeeded", "recorded")
+
+
+def wait_exit_code(deliveries: Sequence[dict[str, Any]], event_type: str) -> tuple[int, str]:
+    """``fire --wait``'s exit status and why: 0 when every delivery is succeeded or
+    recorded; 1 when one is not (failed, skipped, still pending when the server stopped
+    waiting) or when nothing matched, so a CI gate never passes on a delivery that did
+    not happen."""
+    reason = nothing_sent(event_type, list(deliveries))
+    if reason:
+        return 1, reason
+    missed = [d for d in deliveries if d.get("status") not in DELIVERED]
+    if not missed:
+        return 0, ""
+    statuses = ", ".join(sorted({str(d.get("status")) for d in missed}))
+    return 1, f"{len(missed)} of {len(deliveries)} deliveries not delivered ({statuses})"
+
+
+def _say(line: str) -> None:
+    print(f"mock-semble: {line}", file=sys.stderr, flush=True)
+
+
+def graphiql_assets(args: argparse.Namespace) -> int:
+    """Fetch (or ``--check``) the pinned GraphiQL files in the installed package."""
+    from .api.graphiql import assets_dir
+    from .api.graphiql_vendor import FetchError, install, stale_pins
+
+    dest = assets_dir()
+    if args.check:
+        missing = stale_pins(dest)
+        if missing:
+            names = ", ".join(pin.name for pin in missing)
+            _say(f"GraphiQL assets missing or modified in {dest}: {names}")
+            return 1
+        print(f"GraphiQL assets OK in {dest}")
+        return 0
+    try:
+        written = install(dest, registry=args.registry)
+    except (FetchError, OSError) as exc:
+        _say(f"error: GraphiQL assets: {exc}")
+        return 1
+    print(
+        f"GraphiQL assets: {written} verified file(s) written to {dest}"
+        if written
+        else f"GraphiQL assets already installed in {dest}"
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,7 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fire(args)
         if args.command == "listen":
             return run_listen(args)
-        return serve(settings_from(args))
+        if args.command == "graphiql-assets":
+            return graphiql_assets(args)
+        if args.log_format not in LOG_FORMATS:
+            raise ConfigError(f"--log-format must be one of {', '.join(LOG_FORMATS)}")
+        ready_file = Path(args.ready_file) if args.ready_file else None
+        return serve(settings_from(args), ready_file=ready_file, log_format=args.log_format)
     except ConfigError as exc:
         print(f"mock-semble: error: {exc}", file=sys.stderr)
         return 2

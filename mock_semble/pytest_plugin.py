@@ -6,6 +6,7 @@ from __future__ import annotations
 from .testing.plugin import (
     ServerPool,
     _mock_semble_pool,
+    app_receiver,
     mock_semble,
     mock_semble_server,
     parse_ini_options,
@@ -17,6 +18,7 @@ from .testing.plugin import (
 __all__ = [
     "ServerPool",
     "_mock_semble_pool",
+    "app_receiver",
     "mock_semble",
     "mock_semble_server",
     "parse_ini_options",

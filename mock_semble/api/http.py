@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLError, Source, TokenKind
 from graphql.language.lexer import Lexer
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
@@ -29,6 +29,8 @@ from .graphiql import render_graphiql
 from .schema import MockSchema
 
 MSG_MISSING_TOKEN = "Missing token."
+# A client that sends its token the OAuth way learns where Semble expects it.
+MSG_MISSING_TOKEN_BEARER = "Missing token. Send it in the x-token header."
 MSG_INVALID_TOKEN = "Invalid token."
 
 
@@ -103,6 +105,11 @@ def parse_request(body: bytes, content_type: str) -> tuple[str, dict[str, Any] |
     return query, variables, operation_name
 
 
+async def root_redirect(request: Request) -> Response:
+    """``GET /``: to ``/graphql``, where a browser opens GraphiQL."""
+    return RedirectResponse("/graphql", status_code=307)
+
+
 def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
@@ -136,7 +143,9 @@ async def graphql_endpoint(request: Request) -> Response:
         request.state.operation_name = operation_name
         token_text = read_token(request)
         if token_text is None:
-            raise Refusal(401, MSG_MISSING_TOKEN, "UNAUTHENTICATED")
+            bearer = request.headers.get("authorization", "")[:7].lower() == "bearer "
+            message = MSG_MISSING_TOKEN_BEARER if bearer else MSG_MISSING_TOKEN
+            raise Refusal(401, message, "UNAUTHENTICATED")
         token = runtime.tenancy.token(token_text)
         if token is None:
             raise Refusal(401, MSG_INVALID_TOKEN, "UNAUTHENTICATED")

@@ -2,28 +2,67 @@
 
 The access line names method, path, operationName, status and duration only — no
 headers, query strings or bodies, which is where tokens, secrets and signatures live.
+``--log-format json`` writes the same records as one JSON object per line: the same
+message, plus the access line's values as fields.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
+from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("mock_semble.access")
+# Start-up warnings print as their bare message in text format, so the line starts with
+# "warning:" (SPEC §7); in JSON format they are records like any other.
+startup_log = logging.getLogger("mock_semble.startup")
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FIELDS = "fields"  # the LogRecord attribute carrying a line's structured values
 
 
-def configure_logging(level: str) -> None:
-    """Our records on stderr; uvicorn's own access log stays off (it logs query strings)."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message (and fields)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        line: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=True, default=str)
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Our records — and uvicorn's, so every line has one format — on stderr; uvicorn's
+    own access log stays off (it logs query strings)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    json_lines = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger("mock_semble")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    bare = logging.StreamHandler(sys.stderr)
+    bare.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(message)s"))
+    startup_log.handlers[:] = [bare]
+    startup_log.propagate = False
+    for name in ("uvicorn", "uvicorn.error"):
+        server_log = logging.getLogger(name)
+        server_log.handlers[:] = [handler] if name == "uvicorn" else []
+        server_log.propagate = name != "uvicorn"
     # Libraries may log request lines with headers at DEBUG: keep them at INFO or above.
     for name in ("httpx", "httpcore", "hpack", "strawberry", "asyncio", "multipart"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).level))
@@ -61,11 +100,21 @@ class AccessLog:
         finally:
             state = scope.get("state") or {}
             operation = state.get("operation_name") or "-"
+            method, path = scope["method"], printable(scope["path"])
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            fields = {
+                "method": method,
+                "path": path,
+                "operationName": printable(operation),
+                "status": status,
+                "durationMs": duration_ms,
+            }
             access_log.info(
                 "%s %s op=%s status=%d %.1fms",
-                scope["method"],
-                printable(scope["path"]),
-                printable(operation),
+                method,
+                path,
+                fields["operationName"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                duration_ms,
+                extra={FIELDS: fields},
             )

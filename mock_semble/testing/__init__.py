@@ -17,6 +17,9 @@ _LAZY = {
     "MockSembleServer": "server",
     "PYTEST_DEFAULTS": "server",
     "settings_options": "server",
+    "SubprocessServer": "subprocess_server",
+    "AppServer": "app_receiver",
+    "serve_app": "app_receiver",
     "WebhookReceiver": "receiver",
     "Reply": "receiver",
 }
