@@ -26,6 +26,7 @@ class Plan:
     events: int = 300
     event_subs: int = 10
     delivery_rounds: int = 3
+    plugin_runs: int = 1000  # fixture resets and calls per process mode
 
     @classmethod
     def full(cls, tool: str) -> Plan:
@@ -50,4 +51,5 @@ class Plan:
             events=5,
             event_subs=4,
             delivery_rounds=1,
+            plugin_runs=30,
         )

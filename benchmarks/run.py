@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench_api, bench_delivery, bench_store, bench_versions
+from . import bench_api, bench_delivery, bench_plugin, bench_store, bench_versions
 from .load import WRK_HINT, wrk_path
 from .plan import Plan
 from .procs import MOCK_SOURCE, ROOT, bare_server, mock_server
@@ -55,8 +55,18 @@ PHASES: dict[str, Callable[[Plan, Results], None]] = {
     "reset": bench_store.reset_and_state,
     "deliveries": bench_delivery.deliveries,
     "versions": bench_versions.api_versions,
+    "plugin": bench_plugin.plugin,
 }
-ALL_PHASES = ("startup", "latency", "throughput", "scaling", "reset", "deliveries", "versions")
+ALL_PHASES = (
+    "startup",
+    "latency",
+    "throughput",
+    "scaling",
+    "reset",
+    "deliveries",
+    "versions",
+    "plugin",
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
