@@ -107,7 +107,7 @@ def test_without_the_option_the_control_plane_is_open(mock_semble: MockSembleSer
 
 def test_cli_flag_and_environment(mock_semble: MockSembleServer) -> None:
     with cli_server(admin_token="from-flag") as mock:
-        assert mock.state()["version"] == 1
+        assert mock.state()["version"] == 2
         with pytest.raises(MockSembleError) as info:
             MockSembleClient(mock.url).state()
         assert info.value.status == 401

@@ -33,6 +33,13 @@ async def test_create_practice_and_token(client: httpx.AsyncClient) -> None:
     practice = r.json()
     assert practice["name"] == "Clinic" and practice["webhooksEnabled"] is False
     assert len(practice["id"]) == 24
+    # SPEC §3: reference data is part of a practice; none given, none held.
+    assert {k: practice[k] for k in ("labels", "numberTypes", "memberships", "accessGroups")} == {
+        "labels": [],
+        "numberTypes": [],
+        "memberships": [],
+        "accessGroups": [],
+    }
     r = await client.post(
         "/__mock/tokens",
         json={"practiceId": practice["id"], "permissions": ["seeWebhooks"], "token": "mine"},
@@ -42,6 +49,12 @@ async def test_create_practice_and_token(client: httpx.AsyncClient) -> None:
         "token": "mine",
         "practiceId": practice["id"],
         "permissions": ["seeWebhooks"],
+        "user": {
+            "id": "0000000000000000000000e1",
+            "firstName": "Mock",
+            "lastName": "User",
+            "email": "mock.user@example.com",
+        },
     }
     body = await gql(client, LIST, token="mine")
     assert body["errors"][0]["message"] == "Webhooks are not enabled for this practice."
@@ -67,6 +80,11 @@ async def test_create_practice_and_token(client: httpx.AsyncClient) -> None:
             {"practiceId": "000000000000000000000001", "permissions": [], "token": "test-token"},
             409,
         ),
+        # SPEC §4: 1-256 visible ASCII characters, no spaces, not starting with Bearer.
+        *[
+            ("/__mock/tokens", {"practiceId": "000000000000000000000001", "token": t}, 400)
+            for t in ("", "a b", "Bearer-x", "t" * 257, "tok\u00e9n", "tab\t")
+        ],
     ],
 )
 async def test_bad_control_input_is_4xx_json(
@@ -75,6 +93,15 @@ async def test_bad_control_input_is_4xx_json(
     r = await client.post(path, json=payload) if payload is not None else await client.post(path)
     assert r.status_code == status
     assert isinstance(r.json()["error"], str)
+
+
+async def test_a_token_of_256_visible_characters_is_accepted(client: httpx.AsyncClient) -> None:
+    token = "~!" * 128
+    r = await client.post(
+        "/__mock/tokens",
+        json={"practiceId": "000000000000000000000001", "permissions": [], "token": token},
+    )
+    assert r.status_code == 201 and r.json()["token"] == token
 
 
 @pytest.mark.parametrize("raw", [b"{", b"[1]", b"\xff", b'"x"'])

@@ -100,6 +100,9 @@ async def fire(client: httpx.AsyncClient, **body: Any) -> list[dict[str, Any]]:
     return response.json()["deliveries"]  # type: ignore[no-any-return]
 
 
+PATIENT = "abcdef0123456789abcdef01"
+
+
 async def journal(client: httpx.AsyncClient, **filters: str) -> list[dict[str, Any]]:
     response = await client.get("/__mock/deliveries", params=filters)
     assert response.status_code == 200, response.text
@@ -124,7 +127,7 @@ async def test_recorded_delivery_has_the_spec_shape_and_a_verifiable_signature(
     client: httpx.AsyncClient,
 ) -> None:
     sub = await subscribe(client, headers=[("X-Tenant", "a"), ("x-trace", "b")])
-    [delivery] = await fire(client, identifiers={"patientId": "p1", "extra": None})
+    [delivery] = await fire(client, identifiers={"patientId": PATIENT, "extra": None})
     assert list(delivery) == DELIVERY_KEYS
     assert HEX24.match(delivery["id"]) and HEX24.match(delivery["eventId"])
     assert delivery["eventType"] == "patient.created"
@@ -136,7 +139,7 @@ async def test_recorded_delivery_has_the_spec_shape_and_a_verifiable_signature(
     # Compact JSON in the SPEC's key order; a null identifier is omitted, never null.
     assert delivery["body"] == (
         f'{{"subscriptionId":"{sub["id"]}","eventId":"{delivery["eventId"]}",'
-        '"eventType":"patient.created","identifiers":{"patientId":"p1"}}'
+        '"eventType":"patient.created","identifiers":{"patientId":"' + PATIENT + '"}}'
     )
     [attempt] = delivery["attempts"]
     assert list(attempt) == ATTEMPT_KEYS
@@ -239,10 +242,13 @@ async def test_identifiers_default_to_a_fresh_patient_id(client: httpx.AsyncClie
     ids = [json.loads((await fire(client))[0]["body"])["identifiers"] for _ in range(3)]
     assert all(list(i) == ["patientId"] and HEX24.match(i["patientId"]) for i in ids)
     assert len({i["patientId"] for i in ids}) == 3
-    [empty] = await fire(client, identifiers={})
-    assert json.loads(empty["body"])["identifiers"] == {}
-    [unicode] = await fire(client, identifiers={"patientId": "é✓"})
-    assert '"patientId":"é✓"' in unicode["body"]  # UTF-8, as JSON.stringify sends it
+    # SPEC 2.5: required keys not given are generated; null means absent.
+    for given in ({}, {"patientId": None}):
+        [generated] = await fire(client, identifiers=given)
+        patient_id = json.loads(generated["body"])["identifiers"]["patientId"]
+        assert HEX24.match(patient_id) and patient_id not in {i["patientId"] for i in ids}
+    [chosen] = await fire(client, identifiers={"patientId": "abcdef0123456789abcdef01"})
+    assert '"identifiers":{"patientId":"abcdef0123456789abcdef01"}' in chosen["body"]
 
 
 @pytest.mark.parametrize(
@@ -250,13 +256,33 @@ async def test_identifiers_default_to_a_fresh_patient_id(client: httpx.AsyncClie
     [
         ({}, 400, "'eventType' is required"),
         ({"eventType": 3}, 400, "'eventType' must be a string"),
-        ({"eventType": "PATIENT_EXPLODED"}, 400, "unknown eventType"),
+        ({"eventType": "PATIENT_EXPLODED"}, 400, "unknown event type: 'PATIENT_EXPLODED'"),
         ({"eventType": "patient.created", "practiceId": "f" * 24}, 404, "unknown practice"),
         ({"eventType": "patient.created", "subscriptionId": "f" * 24}, 404, "unknown subscr"),
         ({"eventType": "patient.created", "subscriptionId": "nope"}, 404, "unknown subscr"),
         ({"eventType": "patient.created", "identifiers": ["x"]}, 400, "must be an object"),
-        ({"eventType": "patient.created", "identifiers": {"a": 1}}, 400, "must be a string"),
-        ({"eventType": "patient.created", "identifiers": {"": "x"}}, 400, "must not be empty"),
+        (
+            {"eventType": "patient.created", "identifiers": {"patientId": 1}},
+            400,
+            "identifier 'patientId' must be a string",
+        ),
+        (
+            {"eventType": "patient.created", "identifiers": {"patientId": "p-1"}},
+            400,
+            "identifier 'patientId' must be a 24-hex id",
+        ),
+        (
+            {"eventType": "patient.created", "identifiers": {"a": "x"}},
+            400,
+            "unknown identifier 'a'",
+        ),
+        ({"eventType": "patient.created", "identifiers": {"": "x"}}, 400, "unknown identifier ''"),
+        ({"eventType": "patient.created", "metadata": []}, 400, "'metadata' must be an object"),
+        (
+            {"eventType": "patient.created", "metadata": {"deliveryPaused": True}},
+            400,
+            "patient.created has no metadata",
+        ),
         ({"eventType": "patient.created", "wait": "yes"}, 400, "'wait' must be a bool"),
         ({"eventType": "patient.created", "evenType": "x"}, 400, "unknown field(s): evenType"),
     ],
@@ -352,10 +378,14 @@ async def test_filters_accept_either_event_form_and_combine(client: httpx.AsyncC
     ("query", "message"),
     [
         ({"status": "done"}, "'status' must be one of"),
-        ({"eventType": "nope"}, "unknown eventType"),
+        ({"eventType": "nope"}, "unknown event type: 'nope'"),
         ({"subscriptionId": "xyz"}, "'subscriptionId' must be a 24-hex id"),
         ({"practiceId": "A" * 24}, "'practiceId' must be a 24-hex id"),
-        ({"subscription": "a" * 24}, "unknown filter(s): subscription"),
+        (
+            {"subscription": "a" * 24},
+            "unknown query parameter(s): subscription (known: subscriptionId, eventType, status,"
+            " practiceId, limit, after)",
+        ),
     ],
 )
 async def test_invalid_filters_are_400(

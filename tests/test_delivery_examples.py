@@ -76,19 +76,19 @@ def test_example_receiver_verifies_and_spots_duplicates(
             port,
             cwd=ROOT,
         )
-        [delivery] = mock.fire(wait=True, identifiers={"patientId": "p1"})
+        [delivery] = mock.fire(wait=True, identifiers={"patientId": "a" * 24})
         assert delivery["status"] == "succeeded"
         path = f"/__mock/deliveries/{delivery['id']}/redeliver"
         assert mock.http.post(path, json={"wait": True}).json()["status"] == "succeeded"
         tampered = httpx.post(
             f"http://127.0.0.1:{port}/webhooks",
-            content=delivery["body"].replace("p1", "p2"),
+            content=delivery["body"].replace("a" * 24, "b" * 24),
             headers=delivery["attempts"][0]["requestHeaders"],
         )
         assert tampered.status_code == 400
     lines = stop(receiver).splitlines()
     expected = f"verified patient.created eventId={delivery['eventId']} subscriptionId={sub['id']}"
-    assert lines[0] == expected + ' identifiers={"patientId": "p1"}'
+    assert lines[0] == expected + f' identifiers={{"patientId": "{"a" * 24}"}}'
     assert lines[1].endswith("(duplicate)")
 
 
@@ -135,10 +135,17 @@ def test_cli_fire_prints_each_outcome_and_fails_on_a_failed_delivery(
     with WebhookReceiver() as receiver, Driver(server) as mock:
         good = mock.subscribe(receiver.url + "/in")
         bad = mock.subscribe(f"http://127.0.0.1:{closed_port()}/in", events=["PATIENT_UPDATED"])
-        result = run_cli("patient.created", "--url", server.url, "--wait", "--identifier", "a=1")
+        result = run_cli(
+            "patient.created",
+            "--url",
+            server.url,
+            "--wait",
+            "--identifier",
+            "patientId=" + "1" * 24,
+        )
         assert result.returncode == 0, result.stderr
         [request] = receiver.wait_for(1)
-        assert b'"identifiers":{"a":"1"}' in request.body
+        assert b'"identifiers":{"patientId":"111111111111111111111111"}' in request.body
         first, line = result.stdout.splitlines()
         assert first == "1 delivery"
         assert re.fullmatch(
@@ -153,5 +160,5 @@ def test_cli_fire_prints_each_outcome_and_fails_on_a_failed_delivery(
         assert quick.returncode == 0 and " pending " in quick.stdout
         unknown = run_cli("PATIENT_EXPLODED", "--url", server.url)
         assert unknown.returncode == 2
-        assert "fire failed (400): unknown eventType" in unknown.stderr
+        assert "fire failed (400): unknown event type: 'PATIENT_EXPLODED'" in unknown.stderr
         assert good["id"] in {d["subscriptionId"] for d in mock.deliveries()}

@@ -29,6 +29,7 @@ from mock_semble.testing.receiver import ReceivedRequest, Reply, Responder, Webh
 from mock_semble.webhooks import subscriptions_of
 
 FAST = (0.05, 0.05)
+PATIENT = "abcdef0123456789abcdef01"
 LiveServer = Callable[..., MockSembleServer]
 
 
@@ -84,7 +85,7 @@ def test_delivery_is_signed_ordered_and_byte_exact(mock: Any, receiver: Any) -> 
     r = receiver(default=Reply(200, b"thanks", {"Set-Cookie": "session=abc; Path=/"}))
     m = mock()
     sub = m.subscribe(r.url + "/hooks/in?tenant=1", headers=[("X-One", "1"), ("x-two", "2")])
-    [first] = m.fire(wait=True, identifiers={"patientId": "p-1"})
+    [first] = m.fire(wait=True, identifiers={"patientId": PATIENT})
     [second] = m.fire(wait=True)
     one, two = r.wait_for(2)
 
@@ -115,7 +116,7 @@ def test_delivery_is_signed_ordered_and_byte_exact(mock: Any, receiver: Any) -> 
         None,
     )
     assert isinstance(attempt["durationMs"], float) and attempt["durationMs"] >= 0
-    assert event_of(one)["identifiers"] == {"patientId": "p-1"}
+    assert event_of(one)["identifiers"] == {"patientId": PATIENT}
 
 
 def test_failures_are_retried_with_the_same_event_id(mock: Any, receiver: Any) -> None:

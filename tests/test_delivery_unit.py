@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mock_semble import verify
 from mock_semble.app import create_runtime
+from mock_semble.core.events import Event
 from mock_semble.core.settings import Settings
 from mock_semble.delivery.engine import engine_of, wait_bound
 from mock_semble.delivery.journal import FAILED, PENDING, SUCCEEDED, Delivery, Journal
@@ -111,7 +112,7 @@ def test_any_identifiers_give_a_compact_body_that_verifies(
         now=runtime.clock.now(),
     )
     assert engine_of(runtime) is not None
-    [delivery] = engine_of(runtime).fire(sub.practice_id, "patient.updated", identifiers)
+    [delivery] = engine_of(runtime).fire(Event(sub.practice_id, "patient.updated", identifiers))
     assert json.loads(delivery.body) == {
         "subscriptionId": sub.id,
         "eventId": delivery.event_id,
@@ -123,4 +124,10 @@ def test_any_identifiers_give_a_compact_body_that_verifies(
     )
     [attempt] = delivery.attempts
     stamp = runtime.clock.timestamp()
-    verify(delivery.body.encode(), attempt.request_headers, sub.secret, scheme=scheme, now=stamp)
+    verify(
+        delivery.body.encode(),
+        attempt.request_headers,
+        sub.signing_secret,
+        scheme=scheme,
+        now=stamp,
+    )

@@ -99,7 +99,7 @@ def test_fire_delivers_to_the_receiver(
         headers={"X-Tenant": "t1"},
         token=practice.token,
     )
-    deliveries = practice.fire("patient.created", identifiers={"patientId": "p" * 24})
+    deliveries = practice.fire("patient.created", identifiers={"patientId": "f" * 24})
     assert [d["status"] for d in deliveries] == ["succeeded"]
     [request] = webhook_receiver.wait_for(1)
     assert (request.method, request.path) == ("POST", "/hooks/semble")
@@ -108,7 +108,7 @@ def test_fire_delivers_to_the_receiver(
         "subscriptionId": sub["id"],
         "eventId": deliveries[0]["eventId"],
         "eventType": "patient.created",
-        "identifiers": {"patientId": "p" * 24},
+        "identifiers": {"patientId": "f" * 24},
     }
     assert request.body.decode() == deliveries[0]["body"]  # the exact bytes
     assert webhook_receiver.verify(sub["secret"]) == 1

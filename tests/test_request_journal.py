@@ -44,7 +44,7 @@ def test_entries_describe_each_request(mock_semble: MockSembleServer) -> None:
         },
         {
             "time": "2030-05-06T07:08:09.123Z",
-            "operationName": None,
+            "operationName": "Create",  # the document's operation
             "variables": variables,
             "practiceId": DEFAULT_PRACTICE_ID,
             "status": 200,
@@ -52,7 +52,7 @@ def test_entries_describe_each_request(mock_semble: MockSembleServer) -> None:
         },
         {
             "time": "2030-05-06T07:08:09.123Z",
-            "operationName": None,
+            "operationName": "Create",
             "variables": variables,
             "practiceId": practice.id,
             "status": 200,
@@ -60,7 +60,7 @@ def test_entries_describe_each_request(mock_semble: MockSembleServer) -> None:
         },
         {
             "time": "2030-05-06T07:08:09.123Z",
-            "operationName": None,
+            "operationName": "Broken",
             "variables": None,
             "practiceId": DEFAULT_PRACTICE_ID,
             "status": 200,
@@ -68,7 +68,7 @@ def test_entries_describe_each_request(mock_semble: MockSembleServer) -> None:
         },
         {
             "time": "2030-05-06T07:08:09.123Z",
-            "operationName": None,
+            "operationName": None,  # no document parsed
             "variables": None,
             "practiceId": DEFAULT_PRACTICE_ID,
             "status": 200,
@@ -104,9 +104,21 @@ def test_large_variables_are_not_kept(mock_semble: MockSembleServer) -> None:
     label = "x" * 70_000  # the request body is over the 64 KiB the journal keeps
     mock_semble.execute(CREATE, {"input": {**_input(), "label": label}})
     [entry] = mock_semble.requests()
-    assert entry["variables"] == {"_omitted": entry["variables"]["_omitted"]}
-    assert entry["variables"]["_omitted"].startswith("request body of ")
-    assert len(json.dumps(entry)) < 1000
+    assert entry["variables"]["truncated"] is True
+    assert set(entry["variables"]) == {"truncated", "rendering"}
+    assert len(entry["variables"]["rendering"]) <= 4096
+    assert len(json.dumps(entry)) < 5000
+
+
+def test_variables_over_4_kib_are_a_truncated_rendering(mock_semble: MockSembleServer) -> None:
+    # SPEC §4: variables are a truncated rendering of at most 4 KiB.
+    fits = {"n": "y" * (4096 - len('{"n":""}'))}  # a rendering of exactly 4096 characters
+    over = {"n": "y" * (4097 - len('{"n":""}'))}
+    mock_semble.execute(LIST, fits)
+    mock_semble.execute(LIST, over)
+    kept, cut = mock_semble.requests()
+    assert kept["variables"] == fits
+    assert cut["variables"] == {"truncated": True, "rendering": '{"n":"' + "y" * 4089 + '"'}
 
 
 @pytest.mark.parametrize("sent", ["{token}", "Bearer {token}", "bearer   {token}"])
@@ -135,7 +147,7 @@ def test_delete_clears_and_reset_clears(mock_semble: MockSembleServer) -> None:
     mock_semble.execute(LIST)
     assert len(mock_semble.requests()) == 1
     response = httpx.delete(mock_semble.url + "/__mock/requests")
-    assert (response.status_code, response.json()) == (200, {"requests": []})
+    assert (response.status_code, response.json()) == (200, {"requests": [], "next": None})
     assert mock_semble.requests() == []
     mock_semble.execute(LIST)
     mock_semble.reset()

@@ -92,18 +92,49 @@ def shape(sdl: str) -> dict[str, object]:
     return result
 
 
+PATIENT_SLICE = (ROOT / "tests" / "data" / "semble-patients.graphql").read_text(encoding="utf-8")
+ROOTS = ("Query", "Mutation")
+
+
+def webhook_slice(served: dict[str, object]) -> dict[str, object]:
+    """The served shape without the patient slice (tests/patients checks that one against
+    Semble's contract): the types and root fields the patient contract does not define."""
+    patients = shape(PATIENT_SLICE)
+    result = {k: v for k, v in served.items() if k not in patients or k in ("DateTime", *ROOTS)}
+    for root in ROOTS:
+        fields = result[root]
+        assert isinstance(fields, dict)
+        patient_fields = patients.get(root, {})
+        assert isinstance(patient_fields, dict)
+        result[root] = {f: t for f, t in fields.items() if f not in patient_fields}
+    return result
+
+
 def test_schema_matches_spec_exactly() -> None:
-    assert shape(SDL) == shape(SPEC_SDL)
+    assert webhook_slice(shape(SDL)) == shape(SPEC_SDL)
+
+
+def test_the_patient_slice_is_served_beside_the_webhook_slice() -> None:
+    served, patients = shape(SDL), shape(PATIENT_SLICE)
+    for root in ROOTS:
+        fields, patient_fields = served[root], patients[root]
+        assert isinstance(fields, dict) and isinstance(patient_fields, dict)
+        assert set(patient_fields) <= set(fields), root
+    assert set(patients) <= set(served)
 
 
 def test_every_type_field_and_argument_has_a_one_line_description() -> None:
     built = build_sdl_schema(SDL)
+    webhook_types = set(shape(SPEC_SDL))
+    spec_roots = {r: set(f) for r, f in shape(SPEC_SDL).items() if r in ROOTS}  # type: ignore[arg-type]
     for name, t in built.type_map.items():
-        if name.startswith("__") or name in ("String", "Boolean", "ID", "Int", "Float"):
-            continue
+        if name not in webhook_types:
+            continue  # the patient slice carries Semble's own descriptions (tests/patients)
         assert t.description and "\n" not in t.description, name
         fields = getattr(t, "fields", {})
         for fname, field in fields.items():
+            if name in spec_roots and fname not in spec_roots[name]:
+                continue
             assert field.description and "\n" not in field.description, f"{name}.{fname}"
             for aname, arg in getattr(field, "args", {}).items():
                 assert arg.description, f"{name}.{fname}({aname})"

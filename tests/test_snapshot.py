@@ -54,7 +54,33 @@ def _sub(n: int, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def valid_document() -> dict[str, Any]:
+DEFAULT_USER = {
+    "id": "0000000000000000000000e1",
+    "firstName": "Mock",
+    "lastName": "User",
+    "email": "mock.user@example.com",
+}
+NO_REFERENCE_DATA: dict[str, list[Any]] = {
+    "labels": [],
+    "numberTypes": [],
+    "memberships": [],
+    "accessGroups": [],
+}
+# SPEC §3: the default practice's fixed reference data.
+DEFAULT_REFERENCE_DATA = {
+    "labels": [
+        {"id": "0000000000000000000000a1", "text": "VIP", "color": "#e53935"},
+        {"id": "0000000000000000000000a2", "text": "New patient", "color": "#1e88e5"},
+    ],
+    "numberTypes": [{"id": "0000000000000000000000b1", "name": "NHS Number"}],
+    "memberships": [{"id": "0000000000000000000000c1", "name": "Gold"}],
+    "accessGroups": [{"id": "0000000000000000000000d1", "name": "Everyone", "label": "everyone"}],
+}
+WEBHOOK_PERMISSIONS = ["createWebhooks", "deleteWebhooks", "editWebhooks", "seeWebhooks"]
+
+
+def valid_v1_document() -> dict[str, Any]:
+    """A version 1 document: enum event names, no reference data, no users, no patients."""
     return {
         "version": 1,
         "practices": [
@@ -65,7 +91,7 @@ def valid_document() -> dict[str, Any]:
             {
                 "token": DEFAULT_TOKEN,
                 "practiceId": DEFAULT_PRACTICE_ID,
-                "permissions": ["createWebhooks", "deleteWebhooks", "editWebhooks", "seeWebhooks"],
+                "permissions": WEBHOOK_PERMISSIONS,
             },
             {"token": "second-token", "practiceId": P2, "permissions": ["seeWebhooks"]},
         ],
@@ -76,6 +102,38 @@ def valid_document() -> dict[str, Any]:
             _sub(4, practiceId=P2, url="https://hooks.example/1"),  # other practice: fine
         ],
     }
+
+
+def upgraded(v1: dict[str, Any]) -> dict[str, Any]:
+    """What a version 1 document exports as once imported (SPEC §4): version 2, dotted
+    event types, empty reference data, the default user, no patients."""
+    return {
+        "version": 2,
+        "practices": [{**p, **NO_REFERENCE_DATA} for p in v1["practices"]],
+        "tokens": [{**t, "user": DEFAULT_USER} for t in v1["tokens"]],
+        "subscriptions": [
+            {**sub, "eventTypes": [e.lower().replace("_", ".") for e in sub["eventTypes"]]}
+            for sub in v1["subscriptions"]
+        ],
+        "patients": [],
+    }
+
+
+def valid_document() -> dict[str, Any]:
+    """A version 2 document (SPEC §4): reference data, users, dotted event types."""
+    document = upgraded(valid_v1_document())
+    document["practices"][0].update(DEFAULT_REFERENCE_DATA)
+    document["practices"][1].update(
+        labels=[{"id": "b" * 23 + "1", "text": "Second label", "color": "#000000"}],
+        accessGroups=[{"id": "b" * 23 + "2", "name": "Staff", "label": "staff"}],
+    )
+    document["tokens"][1]["user"] = {
+        "id": "b" * 23 + "3",
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": "ada@example.com",
+    }
+    return copy.deepcopy(document)  # no test may mutate the shared constants
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -95,18 +153,38 @@ def test_export_holds_everything_the_store_holds(mock_semble: MockSembleServer) 
     mock_semble.execute(DELETE, {"id": gone["id"]})
     state = mock_semble.state()
     assert state == {
-        "version": 1,
+        "version": 2,
         "practices": [
-            {"id": DEFAULT_PRACTICE_ID, "name": "Mock Practice", "webhooksEnabled": True},
-            {"id": practice.id, "name": "Other", "webhooksEnabled": False},
+            {
+                "id": DEFAULT_PRACTICE_ID,
+                "name": "Mock Practice",
+                "webhooksEnabled": True,
+                **DEFAULT_REFERENCE_DATA,
+            },
+            {"id": practice.id, "name": "Other", "webhooksEnabled": False, **NO_REFERENCE_DATA},
         ],
         "tokens": [
             {
                 "token": DEFAULT_TOKEN,
                 "practiceId": DEFAULT_PRACTICE_ID,
-                "permissions": ["createWebhooks", "deleteWebhooks", "editWebhooks", "seeWebhooks"],
+                "permissions": [
+                    "createPatients",
+                    "createWebhooks",
+                    "deletePatients",
+                    "deleteWebhooks",
+                    "editPatients",
+                    "editWebhooks",
+                    "seePatients",
+                    "seeWebhooks",
+                ],
+                "user": DEFAULT_USER,
             },
-            {"token": practice.token, "practiceId": practice.id, "permissions": ["seeWebhooks"]},
+            {
+                "token": practice.token,
+                "practiceId": practice.id,
+                "permissions": ["seeWebhooks"],
+                "user": DEFAULT_USER,
+            },
         ],
         "subscriptions": [
             {
@@ -114,7 +192,7 @@ def test_export_holds_everything_the_store_holds(mock_semble: MockSembleServer) 
                 "practiceId": DEFAULT_PRACTICE_ID,
                 "url": "https://hooks.example/live",
                 "label": "test webhook",
-                "eventTypes": ["PATIENT_CREATED", "PATIENT_DELETED"],
+                "eventTypes": ["patient.created", "patient.deleted"],
                 "headers": [{"key": "X-A", "value": "b"}],
                 "secret": live["secret"],
                 "version": "1",
@@ -128,7 +206,7 @@ def test_export_holds_everything_the_store_holds(mock_semble: MockSembleServer) 
                 "practiceId": DEFAULT_PRACTICE_ID,
                 "url": "https://hooks.example/gone",
                 "label": "test webhook",
-                "eventTypes": ["PATIENT_CREATED"],
+                "eventTypes": ["patient.created"],
                 "headers": None,
                 "secret": gone["secret"],
                 "version": "1",
@@ -138,6 +216,7 @@ def test_export_holds_everything_the_store_holds(mock_semble: MockSembleServer) 
                 "deliveryPaused": False,
             },
         ],
+        "patients": [],
     }
 
 
@@ -149,7 +228,7 @@ def test_import_replaces_the_store_and_round_trips(
 ) -> None:
     document = valid_document()
     assert mock_semble.load_state(document) == {
-        "loaded": {"practices": 2, "tokens": 2, "subscriptions": 4}
+        "loaded": {"practices": 2, "tokens": 2, "subscriptions": 4, "patients": 0}
     }
     assert mock_semble.state() == document  # the canonical form comes back unchanged
     with MockSembleServer() as other:  # and into another server
@@ -181,6 +260,53 @@ def test_import_replaces_the_store_and_round_trips(
     [delivery] = mock_semble.fire("PATIENT_CREATED")
     assert delivery["status"] == "succeeded"
     assert webhook_receiver.verify(SECRET) == 1
+
+
+def test_a_version_1_document_still_imports(mock_semble: MockSembleServer) -> None:
+    v1 = valid_v1_document()
+    assert mock_semble.load_state(v1) == {
+        "loaded": {"practices": 2, "tokens": 2, "subscriptions": 4, "patients": 0}
+    }
+    assert mock_semble.state() == upgraded(v1)
+    # the enum names became the dotted types deliveries carry
+    [delivery] = mock_semble.fire("patient.updated")
+    assert delivery["subscriptionId"] == f"{3:024x}"
+
+
+def test_a_version_1_document_refuses_dotted_types_and_version_2_enum_names(
+    mock_semble: MockSembleServer,
+) -> None:
+    before = mock_semble.state()
+    v1 = valid_v1_document()
+    v1["subscriptions"][0]["eventTypes"] = ["patient.created"]
+    v2 = valid_document()
+    v2["subscriptions"][0]["eventTypes"] = ["PATIENT_CREATED"]
+    for document, message in [
+        (v1, "subscriptions[0].eventTypes: must be a list of"),
+        (v2, "subscriptions[0].eventTypes: invalid event type: PATIENT_CREATED"),
+    ]:
+        response = httpx.put(mock_semble.url + "/__mock/state", json=document)
+        assert response.status_code == 400 and message in response.json()["error"]
+    assert mock_semble.state() == before
+
+
+def test_a_backwards_clock_does_not_make_a_document_unimportable(
+    mock_semble: MockSembleServer,
+) -> None:
+    # SPEC §4 "Every exported document imports": updatedAt before createdAt is kept.
+    document = valid_document()
+    document["subscriptions"][0]["createdAt"] = "2027-01-01T00:00:00.000Z"
+    mock_semble.load_state(document)
+    assert mock_semble.state() == document
+    mock_semble.load_state(valid_document())
+    sub = mock_semble.create_webhook("https://hooks.example/back")
+    mock_semble.freeze_clock("2000-01-01T00:00:00.000Z")
+    mock_semble.execute(UPDATE, {"id": sub["id"], "input": {"label": "earlier"}})
+    exported = mock_semble.state()
+    [moved] = [s for s in exported["subscriptions"] if s["id"] == sub["id"]]
+    assert moved["updatedAt"] == "2000-01-01T00:00:00.000Z" < moved["createdAt"]
+    mock_semble.load_state(exported)
+    assert mock_semble.state() == exported
 
 
 def test_import_clears_the_delivery_journal(
@@ -228,30 +354,89 @@ def _append(key: str, item: Any) -> Mutator:
     return lambda doc: doc[key].append(item)
 
 
+PRACTICE_NAME = "practices[0]: name must be a non-empty string of at most 256 characters"
+TOKEN_TEXT = (
+    "tokens[1]: token must be 1-256 visible ASCII characters without spaces"
+    " and must not start with 'Bearer'"
+)
+TEN_EVENT_TYPES = [
+    "patient.created",
+    "patient.updated",
+    "patient.deleted",
+    "patient.archived",
+    "patient.unarchived",
+    "patient.label.added",
+    "patient.label.removed",
+    "patient.phone.added",
+    "patient.phone.updated",
+    "patient.phone.removed",
+]
+
 INVALID: list[tuple[str, Mutator, str]] = [
-    ("version 2", _set("version", 2), "version: must be 1"),
-    ("version as text", _set("version", "1"), "version: must be 1"),
-    ("version true", _set("version", True), "version: must be 1"),
+    ("version 3", _set("version", 3), "version: must be one of 1, 2"),
+    ("version as text", _set("version", "2"), "version: must be one of 1, 2"),
+    ("version true", _set("version", True), "version: must be one of 1, 2"),
     ("missing tokens", _set("tokens", KeyError), "missing key(s): tokens"),
     ("unknown top key", _set("deliveries", []), "unknown key(s): deliveries"),
     ("practices not a list", _set("practices", {}), "practices: must be an array"),
-    ("practice id", _set("practices.1.id", "A" * 24), "practices[1].id: must be 24 lower-case hex"),
+    (
+        "practice id",
+        _set("practices.1.id", "A" * 24),
+        "practices[1]: id must be 24 lower-case hex digits",
+    ),
     ("duplicate practice", _set("practices.1.id", DEFAULT_PRACTICE_ID), "duplicate practice id"),
-    ("blank name", _set("practices.0.name", "  "), "practices[0].name: must be 1 to 256"),
-    ("name type", _set("practices.0.name", 7), "practices[0].name: must be a string"),
-    ("enabled type", _set("practices.0.webhooksEnabled", "yes"), "must be a boolean"),
+    ("blank name", _set("practices.0.name", "  "), PRACTICE_NAME),
+    ("name type", _set("practices.0.name", 7), PRACTICE_NAME),
+    ("long name", _set("practices.0.name", "n" * 257), PRACTICE_NAME),
+    (
+        "enabled type",
+        _set("practices.0.webhooksEnabled", "yes"),
+        "practices[0]: webhooksEnabled must be true or false",
+    ),
+    (
+        "label id",
+        _set("practices.0.labels.0.id", "a1"),
+        "practices[0].labels #1: id must be 24 lower-case hex digits",
+    ),
+    (
+        "label text",
+        _set("practices.0.labels.1.text", ""),
+        "practices[0].labels #2: text must be a non-empty string of at most 256 characters",
+    ),
+    (
+        "duplicate label id",
+        _set("practices.0.labels.1.id", "0000000000000000000000a1"),
+        "practices[0]: duplicate id 0000000000000000000000a1",
+    ),
+    ("labels type", _set("practices.1.labels", {}), "practices[1]: labels must be a list"),
+    (
+        "access group extra key",
+        _set("practices.1.accessGroups.0.colour", "red"),
+        "practices[1].accessGroups #1: unknown key(s): colour",
+    ),
+    (
+        "user email",
+        _set("tokens.1.user.email", ""),
+        "tokens[1].user: email must be a non-empty string of at most 256 characters",
+    ),
+    ("user id", _set("tokens.1.user.id", "e1"), "tokens[1].user: id must be 24 lower-case hex"),
+    ("user extra key", _set("tokens.1.user.role", "x"), "tokens[1].user: unknown key(s): role"),
     ("practice extra key", _set("practices.0.configured", True), "unknown key(s): configured"),
     (
         "token practice",
         _set("tokens.1.practiceId", "b" * 24),
-        "tokens[1].practiceId: unknown practice",
+        "tokens[1]: practiceId must be the id of a known practice",
     ),
     ("duplicate token", _set("tokens.1.token", DEFAULT_TOKEN), "tokens[1].token: duplicate token"),
-    ("empty token", _set("tokens.1.token", ""), "tokens[1].token: must be 1 to 512"),
+    ("empty token", _set("tokens.1.token", ""), TOKEN_TEXT),
+    ("token with a space", _set("tokens.1.token", "a b"), TOKEN_TEXT),
+    ("Bearer token", _set("tokens.1.token", "Bearer-x"), TOKEN_TEXT),
+    ("257-character token", _set("tokens.1.token", "t" * 257), TOKEN_TEXT),
     (
         "permission",
         _set("tokens.1.permissions", ["seeWebhooks", "root"]),
-        "tokens[1].permissions: must be a list of",
+        "tokens[1]: unknown permission 'root' (known: seeWebhooks, createWebhooks, editWebhooks,"
+        " deleteWebhooks, seePatients, createPatients, editPatients, deletePatients)",
     ),
     (
         "permission twice",
@@ -295,13 +480,18 @@ INVALID: list[tuple[str, Mutator, str]] = [
         "eventTypes must contain between 1 and 10",
     ),
     (
-        "dotted event",
-        _set("subscriptions.0.eventTypes", ["patient.created"]),
-        "subscriptions[0].eventTypes: must be a list of",
+        "enum name in version 2",
+        _set("subscriptions.0.eventTypes", ["PATIENT_CREATED"]),
+        "subscriptions[0].eventTypes: invalid event type: PATIENT_CREATED",
+    ),
+    (
+        "11 events",
+        _set("subscriptions.0.eventTypes", [*TEN_EVENT_TYPES, "patient.relationship.added"]),
+        "subscriptions[0].eventTypes: eventTypes must contain between 1 and 10 event types",
     ),
     (
         "repeated event",
-        _set("subscriptions.2.eventTypes", ["PATIENT_UPDATED"] * 2),
+        _set("subscriptions.2.eventTypes", ["patient.updated"] * 2),
         "eventTypes must not contain duplicates",
     ),
     (
@@ -312,7 +502,8 @@ INVALID: list[tuple[str, Mutator, str]] = [
     (
         "header CRLF",
         _set("subscriptions.0.headers", [{"key": "X-A", "value": "a\r\nb"}]),
-        "contains CR, LF or NUL",
+        "subscriptions[0].headers: invalid header: value of 'X-A' must be visible ASCII with"
+        " inner spaces or tabs only",
     ),
     (
         "header twice",
@@ -354,11 +545,6 @@ INVALID: list[tuple[str, Mutator, str]] = [
     ),
     ("bad time", _set("subscriptions.0.createdAt", "yesterday"), "createdAt: must be an ISO-8601"),
     ("time type", _set("subscriptions.0.updatedAt", 1700000000), "updatedAt: must be an ISO-8601"),
-    (
-        "time order",
-        _set("subscriptions.0.createdAt", "2027-01-01T00:00:00.000Z"),
-        "updatedAt: must not be before createdAt",
-    ),
     ("deleted type", _set("subscriptions.0.deleted", "false"), "deleted: must be a boolean"),
     (
         "paused null",
@@ -374,13 +560,16 @@ INVALID: list[tuple[str, Mutator, str]] = [
     # the duplicate rule: URLs compare with scheme/host lower-cased and default port dropped
     (
         "live conflict",
-        _append("subscriptions", _sub(9, url="HTTPS://Hooks.Example:443/1")),
+        _append(
+            "subscriptions",
+            _sub(9, url="HTTPS://Hooks.Example:443/1", eventTypes=["patient.created"]),
+        ),
         "subscriptions[4]: conflicts with subscription 000000000000000000000001",
     ),
     (
         "paused still conflicts",
         _append(
-            "subscriptions", _sub(9, url="https://hooks.example/3", eventTypes=["PATIENT_DELETED"])
+            "subscriptions", _sub(9, url="https://hooks.example/3", eventTypes=["patient.deleted"])
         ),
         "conflicts with subscription 000000000000000000000003",
     ),
@@ -441,10 +630,18 @@ hex_ids = st.text("0123456789abcdef", min_size=24, max_size=24)
 names = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
 ).filter(str.strip)
+# SPEC §4: 1-256 visible ASCII characters, no spaces, not starting with "Bearer".
+token_texts = st.text("".join(chr(c) for c in range(0x21, 0x7F)), min_size=1, max_size=40).filter(
+    lambda t: not t.lower().startswith("bearer")
+)
 paths = st.from_regex(r"[a-z0-9/]{0,10}", fullmatch=True)
 header_keys = st.from_regex(r"X-[A-Za-z0-9]{1,12}", fullmatch=True)
-header_values = st.text(st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=30)
+# SPEC §1.4: visible ASCII with inner spaces/tabs, no leading or trailing white space.
+header_values = st.text("".join(chr(c) for c in range(0x20, 0x7F)) + "\t", max_size=30).map(
+    lambda v: v.strip(" \t")
+)
 millis = st.integers(min_value=0, max_value=10**12)
+PATIENT_EVENTS = ["patient.created", "patient.updated", "patient.deleted"]
 
 
 def _iso(ms: int) -> str:
@@ -455,19 +652,50 @@ def _iso(ms: int) -> str:
     return format_datetime(datetime.fromtimestamp(ms / 1000, UTC))
 
 
+def _reference_data(draw: st.DrawFn, ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    def take() -> str:
+        return ids.pop()
+
+    def some(make: Callable[[], dict[str, str]]) -> list[dict[str, str]]:
+        return [make() for _ in range(draw(st.integers(0, 2)))]
+
+    return {
+        "labels": some(lambda: {"id": take(), "text": draw(names), "color": "#00ff00"}),
+        "numberTypes": some(lambda: {"id": take(), "name": draw(names)}),
+        "memberships": some(lambda: {"id": take(), "name": draw(names)}),
+        "accessGroups": some(lambda: {"id": take(), "name": draw(names), "label": draw(names)}),
+    }
+
+
 @st.composite
-def documents(draw: st.DrawFn) -> dict[str, Any]:
+def documents(draw: st.DrawFn, event_types: list[str]) -> dict[str, Any]:
+    """Version 2 documents in export form (SPEC §4)."""
     practice_ids = draw(st.lists(hex_ids, min_size=1, max_size=3, unique=True))
+    reference_ids = draw(st.lists(hex_ids, min_size=24, max_size=24, unique=True))
     practices = [
-        {"id": p, "name": draw(names), "webhooksEnabled": draw(st.booleans())} for p in practice_ids
+        {
+            "id": p,
+            "name": draw(names),
+            "webhooksEnabled": draw(st.booleans()),
+            **_reference_data(draw, reference_ids),
+        }
+        for p in practice_ids
     ]
     perms = st.lists(
         st.sampled_from(["createWebhooks", "deleteWebhooks", "editWebhooks", "seeWebhooks"]),
         unique=True,
     ).map(sorted)
+    users = st.fixed_dictionaries(
+        {"id": hex_ids, "firstName": names, "lastName": names, "email": names}
+    )
     tokens = [
-        {"token": t, "practiceId": draw(st.sampled_from(practice_ids)), "permissions": draw(perms)}
-        for t in draw(st.lists(names, max_size=3, unique=True))
+        {
+            "token": t,
+            "practiceId": draw(st.sampled_from(practice_ids)),
+            "permissions": draw(perms),
+            "user": draw(users),
+        }
+        for t in draw(st.lists(token_texts, max_size=3, unique=True))
     ]
     sub_ids = draw(st.lists(hex_ids, max_size=6, unique=True))
     subs = []
@@ -486,11 +714,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                 "url": f"https://h{n}.example/{draw(paths)}",
                 "label": draw(names),
                 "eventTypes": draw(
-                    st.lists(
-                        st.sampled_from(["PATIENT_CREATED", "PATIENT_UPDATED", "PATIENT_DELETED"]),
-                        min_size=1,
-                        unique=True,
-                    )
+                    st.lists(st.sampled_from(event_types), min_size=1, max_size=10, unique=True)
                 ),
                 "headers": None
                 if headers is None
@@ -498,20 +722,41 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                 "secret": "whsec_" + base64.b64encode(draw(st.binary(min_size=1))).decode(),
                 "version": "1",
                 "createdAt": _iso(created),
-                "updatedAt": _iso(created + draw(st.integers(0, 10**9))),
+                # a clock moved backwards leaves updatedAt before createdAt: still exported
+                "updatedAt": _iso(max(0, created + draw(st.integers(-(10**9), 10**9)))),
                 "deleted": draw(st.booleans()),
                 "deliveryPaused": draw(st.booleans()),
             }
         )
     # export lists subscriptions practice by practice, each in creation order
     subs.sort(key=lambda s: practice_ids.index(s["practiceId"]))
-    return {"version": 1, "practices": practices, "tokens": tokens, "subscriptions": subs}
+    return {
+        "version": 2,
+        "practices": practices,
+        "tokens": tokens,
+        "subscriptions": subs,
+        "patients": [],
+    }
+
+
+def downgraded(v2: dict[str, Any]) -> dict[str, Any]:
+    """The version 1 form of a document with only patient event types."""
+    keep = ("id", "name", "webhooksEnabled")
+    return {
+        "version": 1,
+        "practices": [{k: p[k] for k in keep} for p in v2["practices"]],
+        "tokens": [{k: v for k, v in t.items() if k != "user"} for t in v2["tokens"]],
+        "subscriptions": [
+            {**sub, "eventTypes": [e.upper().replace(".", "_") for e in sub["eventTypes"]]}
+            for sub in v2["subscriptions"]
+        ],
+    }
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(document=documents())
+@given(document=documents(PATIENT_EVENTS))
 def test_generated_documents_round_trip_exactly(
     mock_semble: MockSembleServer, document: dict[str, Any]
 ) -> None:
@@ -520,6 +765,33 @@ def test_generated_documents_round_trip_exactly(
     assert exported == document
     mock_semble.load_state(copy.deepcopy(exported))
     assert mock_semble.state() == exported
+
+
+@pytest.mark.mock_semble(event_types="strings")
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=documents([*TEN_EVENT_TYPES, "invoice.paid", "webhook.subscription.updated"]))
+def test_generated_documents_round_trip_exactly_in_strings_mode(
+    mock_semble: MockSembleServer, document: dict[str, Any]
+) -> None:
+    mock_semble.load_state(document)
+    exported = mock_semble.state()
+    assert exported == document
+    mock_semble.load_state(copy.deepcopy(exported))
+    assert mock_semble.state() == exported
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=documents(PATIENT_EVENTS))
+def test_generated_version_1_documents_import_as_version_2(
+    mock_semble: MockSembleServer, document: dict[str, Any]
+) -> None:
+    v1 = downgraded(document)
+    mock_semble.load_state(v1)
+    assert mock_semble.state() == upgraded(v1)
 
 
 # -- --state-file ------------------------------------------------------------------------------
@@ -550,8 +822,15 @@ def test_state_file_is_the_start_up_state(state_file: Path) -> None:
         server.execute(DELETE, {"id": f"{3:024x}"})
         server.reset(DEFAULT_PRACTICE_ID)
         after = server.state()
-        assert after["subscriptions"] == [*document["subscriptions"], after["subscriptions"][-1]]
-        assert after["subscriptions"][-1]["id"] == kept["id"]
+        by_id = {sub["id"]: sub for sub in after["subscriptions"]}
+        assert by_id == {
+            **{sub["id"]: sub for sub in document["subscriptions"]},
+            kept["id"]: by_id[kept["id"]],
+        }
+        # each practice's subscriptions keep their order (export order is load order)
+        assert [
+            s["id"] for s in after["subscriptions"] if s["practiceId"] == DEFAULT_PRACTICE_ID
+        ] == [f"{n:024x}" for n in (1, 2, 3)]
 
 
 def test_state_file_brings_its_own_default_token(tmp_path: Path) -> None:
@@ -561,7 +840,7 @@ def test_state_file_brings_its_own_default_token(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     with MockSembleServer(state_file=str(path)) as server:
         assert (server.token, server.practice_id) == ("second-token", P2)
-        assert server.runtime.settings.default_token == "second-token"  # GraphiQL's too
+        assert server.runtime.default_token == "second-token"  # GraphiQL's too
 
 
 def test_cli_loads_a_state_file(state_file: Path) -> None:
@@ -588,9 +867,14 @@ def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
         ("{not json", "is not valid JSON"),
         (b"\xff\xfe", "cannot read state file"),
         (json.dumps({"version": 2}), "missing key(s): practices"),
-        (json.dumps({**valid_document(), "version": 3}), "version: must be 1"),
+        (json.dumps({**valid_document(), "version": 3}), "version: must be one of 1, 2"),
         (
-            json.dumps({**valid_document(), "subscriptions": [_sub(1, url="ftp://x/")]}),
+            json.dumps(
+                {
+                    **valid_document(),
+                    "subscriptions": [_sub(1, url="ftp://x/", eventTypes=["patient.created"])],
+                }
+            ),
             "subscriptions[0].url: url must be a valid HTTPS URL",
         ),
     ],

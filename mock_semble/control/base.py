@@ -76,6 +76,15 @@ async def json_body(
     return data
 
 
+# Refusals name JSON types: a control-plane caller never sees Python's "dict".
+_JSON_KINDS: dict[type, str] = {
+    str: "a string",
+    dict: "an object",
+    bool: "a boolean",
+    int: "an integer",
+}
+
+
 def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
     """``data[name]`` checked against ``kind`` (``None`` when absent and optional)."""
     value = data.get(name)
@@ -85,7 +94,7 @@ def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False
         return None
     # JSON true/false are Python ints too: only a bool field takes them.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise BadRequest(f"'{name}' must be a {kind.__name__.replace('str', 'string')}")
+        raise BadRequest(f"'{name}' must be {_JSON_KINDS.get(kind, kind.__name__)}")
     return value
 
 
