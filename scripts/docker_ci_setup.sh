@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Prepare Docker for the container test (tests/test_docker.py) and build the image.
+# Prepare Docker for the container test (tests/test_docker.py): a daemon and a base image.
+# The test builds the application image itself, from the checkout, with a unique tag
+# (scripts/docker_build.sh), so it never tests an image some earlier run left behind.
 #
 # Idempotent; every step is skipped when its result is already there:
 #   1. apt-get install docker.io debootstrap           (if dockerd/debootstrap are missing)
@@ -8,20 +10,16 @@
 #   3. build a local Debian base image with python3 + python3-venv (if the tag is missing);
 #      no container registry is reachable here, so it is made with debootstrap + docker import.
 #      The rootfs tarball is cached in $STATE_DIR so later runs skip debootstrap.
-#   4. docker build --network host --build-arg BASE_IMAGE=<base> -t mock-semble:ci .
 #
 # Environment knobs (all optional):
 #   MOCK_SEMBLE_DOCKER_STATE  state/cache folder, outside the repo   (/var/cache/mock-semble)
 #   MOCK_SEMBLE_BASE_IMAGE    tag of the local base image            (mock-semble-base:bookworm)
-#   MOCK_SEMBLE_IMAGE         tag of the image to build              (mock-semble:ci)
 #   MOCK_SEMBLE_DEBIAN_MIRROR Debian mirror for debootstrap          (http://deb.debian.org/debian)
 #   MOCK_SEMBLE_DOCKERD_ARGS  extra dockerd flags
 set -euo pipefail
 
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE_DIR=${MOCK_SEMBLE_DOCKER_STATE:-/var/cache/mock-semble}
 BASE_TAG=${MOCK_SEMBLE_BASE_IMAGE:-mock-semble-base:bookworm}
-IMAGE_TAG=${MOCK_SEMBLE_IMAGE:-mock-semble:ci}
 MIRROR=${MOCK_SEMBLE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 BASE_PACKAGES=python3,python3-venv,ca-certificates
@@ -152,28 +150,4 @@ else
         "$tarball" "$BASE_TAG" >/dev/null || die "docker import failed"
 fi
 
-# --- 4. application image ----------------------------------------------------
-build_args=(--build-arg "BASE_IMAGE=$BASE_TAG")
-# pip inside the build reaches PyPI through the host network; pass on the pip settings that
-# still make sense inside a container (local file:// indexes of the host do not).
-build_args+=(--build-arg "PIP_CERT=/etc/ssl/certs/ca-certificates.crt")
-host_index=${PIP_INDEX_URL:-$(pip config get global.index-url 2>/dev/null || true)}
-case "$host_index" in
-http://* | https://*) build_args+=(--build-arg "PIP_INDEX_URL=$host_index") ;;
-esac
-[ -n "${PIP_TRUSTED_HOST:-}" ] && build_args+=(--build-arg "PIP_TRUSTED_HOST=$PIP_TRUSTED_HOST")
-for var in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
-    [ -n "${!var:-}" ] && build_args+=(--build-arg "$var=${!var}")
-done
-if [ -d "$REPO_ROOT/mock_semble/static/vendor/graphiql" ]; then
-    log "GraphiQL assets present in the tree; the image carries them"
-else
-    log "note: mock_semble/static/vendor/graphiql is absent (run scripts/fetch_graphiql_assets.py first to ship it)"
-fi
-log "docker build --network host -t $IMAGE_TAG ($REPO_ROOT)"
-docker build --network host "${build_args[@]}" -t "$IMAGE_TAG" "$REPO_ROOT" \
-    >"$STATE_DIR/build.log" 2>&1 || {
-    tail -n 40 "$STATE_DIR/build.log" >&2 || true
-    die "docker build failed (full log: $STATE_DIR/build.log)"
-}
-log "built $IMAGE_TAG ($(docker image inspect -f '{{.Size}}' "$IMAGE_TAG" | awk '{printf "%.0f MB", $1/1e6}')); done in ${SECONDS}s"
+log "ready: tests/test_docker.py builds its own image from the checkout on $BASE_TAG"

@@ -1,8 +1,11 @@
-"""The container image (Dockerfile) end to end: health check, GraphQL, webhook delivery, user.
+"""The container image (Dockerfile) end to end: health check, GraphQL, webhook delivery, user,
+GraphiQL's assets, and deliveries to the host through host.docker.internal.
 
-Needs a Docker daemon and the image ``mock-semble:ci`` (``scripts/docker_ci_setup.sh`` provides
-both).  Without them the tests skip, unless ``MOCK_SEMBLE_REQUIRE_DOCKER=1`` (set by CI), in
-which case they fail.  ``MOCK_SEMBLE_IMAGE`` names another image to test.
+Needs a Docker daemon (``scripts/docker_ci_setup.sh`` starts one and makes a local base
+image). The test builds its own image from this checkout with a unique tag
+(``scripts/docker_build.sh``) and removes the tag afterwards, so it never tests an image that
+an earlier run — or another checkout sharing the daemon — left behind. Without a daemon the
+tests skip, unless ``MOCK_SEMBLE_REQUIRE_DOCKER=1`` (set by CI), in which case they fail.
 
 The container runs with ``--network host`` on a free, non-default port given only through
 ``MOCK_SEMBLE_PORT``, so a ``healthy`` status proves that the image's HEALTHCHECK follows the
@@ -23,13 +26,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from mock_semble.testing import WebhookReceiver
 
-IMAGE = os.environ.get("MOCK_SEMBLE_IMAGE", "mock-semble:ci")
+REPO = Path(__file__).resolve().parents[1]
 REQUIRE_DOCKER = os.environ.get("MOCK_SEMBLE_REQUIRE_DOCKER") == "1"
 TOKEN = "test-token"
 START_TIMEOUT = 60.0  # seconds for the server to answer and the health check to pass
@@ -57,7 +62,8 @@ def _docker(*args: str, timeout: float = 60.0, check: bool = True) -> subprocess
 
 
 @pytest.fixture(scope="module")
-def docker_image() -> str:
+def docker_image() -> Iterator[str]:
+    """An image built from this checkout for this run only."""
     if shutil.which("docker") is None:
         _unavailable("no docker client on PATH")
     try:
@@ -66,9 +72,19 @@ def docker_image() -> str:
         _unavailable("'docker info' timed out: no Docker daemon answers")
     if info.returncode != 0:
         _unavailable(f"no Docker daemon answers 'docker info': {info.stderr.strip()[:200]}")
-    if _docker("image", "inspect", IMAGE, check=False).returncode != 0:
-        _unavailable(f"image {IMAGE} is absent (build it with scripts/docker_ci_setup.sh)")
-    return IMAGE
+    tag = f"mock-semble-test:{uuid.uuid4().hex[:12]}"
+    build = subprocess.run(
+        [str(REPO / "scripts" / "docker_build.sh"), tag],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        stdin=subprocess.DEVNULL,
+    )
+    assert build.returncode == 0, f"docker build failed:\n{build.stdout}\n{build.stderr}"
+    try:
+        yield tag
+    finally:  # only the tag: its layers stay, as the next build's cache
+        _docker("image", "rm", "--no-prune", tag, check=False, timeout=120)
 
 
 def _free_port() -> int:
@@ -123,8 +139,9 @@ class Container:
         return body["data"]
 
 
-@pytest.fixture(scope="module")
-def container(docker_image: str) -> Iterator[Container]:
+@contextmanager
+def running(image: str, *options: str) -> Iterator[Container]:
+    """A container of ``image`` on the host's network and a free, non-default port."""
     port = _free_port()
     assert port != 8000
     name = f"mock-semble-test-{uuid.uuid4().hex[:10]}"
@@ -139,17 +156,22 @@ def container(docker_image: str) -> Iterator[Container]:
             "host",
             "--env",
             f"MOCK_SEMBLE_PORT={port}",
-            "--env",
-            "MOCK_SEMBLE_ALLOW_HTTP_LOCALHOST=1",
             "--health-interval=1s",
             "--health-timeout=5s",
             "--health-retries=3",
-            docker_image,
+            *options,
+            image,
         )
         _wait_until_serving(box)
         yield box
     finally:
         _docker("rm", "--force", "--volumes", name, check=False, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def container(docker_image: str) -> Iterator[Container]:
+    with running(docker_image, "--env", "MOCK_SEMBLE_ALLOW_HTTP_LOCALHOST=1") as box:
+        yield box
 
 
 def _wait_until_serving(box: Container) -> None:
@@ -244,3 +266,55 @@ def test_graphql_round_trip_and_signed_delivery(
         secret.encode(), parts["t"].encode() + b"." + delivery.body, hashlib.sha256
     ).hexdigest()
     assert hmac.compare_digest(parts.get("v1", ""), expected), headers["x-webhook-signature"]
+
+
+def test_the_image_carries_graphiqls_assets(docker_image: str, container: Container) -> None:
+    check = _docker("run", "--rm", docker_image, "mock-semble", "graphiql-assets", "--check")
+    assert check.stdout.startswith("GraphiQL assets OK in "), check.stdout
+    request = urllib.request.Request(f"{container.base}/graphiql/assets/graphiql-3.8.3.min.js")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200 and len(response.read()) > 100_000
+
+
+def test_delivers_to_the_host_through_host_docker_internal(
+    docker_image: str, receiver: WebhookReceiver
+) -> None:
+    # The README's set-up for a receiver on the host. CI's daemon has no bridge, so the
+    # container shares the host's network and host.docker.internal is mapped to 127.0.0.1;
+    # with a bridge, --add-host host.docker.internal:host-gateway does the same.
+    target = f"http://host.docker.internal:{receiver.port}"
+    with running(
+        docker_image,
+        "--add-host",
+        "host.docker.internal:127.0.0.1",
+        "--env",
+        "MOCK_SEMBLE_ALLOW_HTTP_HOSTS=host.docker.internal",
+        "--env",
+        f"MOCK_SEMBLE_FORWARD=https://app.example.com={target}",
+    ) as box:
+        create = (
+            'mutation($u: String!) { createWebhook(input: {url: $u, label: "host", '
+            "eventTypes: [PATIENT_CREATED]}) { data { id } error } }"
+        )
+        for url, error in (
+            (f"{target}/direct", None),  # http:// admitted for that host name
+            ("https://app.example.com/hooks", None),  # production-like, forwarded
+            ("http://elsewhere.example/hooks", "url must be a valid HTTPS URL"),
+        ):
+            status, body = _http(
+                "POST",
+                f"{box.base}/graphql",
+                {"query": create, "variables": {"u": url}},
+                {"x-token": TOKEN},
+            )
+            assert status == 200, body
+            assert isinstance(body, dict)
+            assert body["data"]["createWebhook"]["error"] == error, (url, body)
+        status, answer = _http(
+            "POST", f"{box.base}/__mock/events", {"eventType": "PATIENT_CREATED", "wait": True}
+        )
+        assert status == 200, answer
+        assert isinstance(answer, dict)
+        assert sorted(d["status"] for d in answer["deliveries"]) == ["succeeded", "succeeded"]
+        paths = sorted(request.path for request in receiver.wait_for(2, timeout=15))
+        assert paths == ["/direct", "/hooks"], f"{paths}\n{box.logs()}"
