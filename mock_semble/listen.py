@@ -12,16 +12,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from .cli_flags import add_flag, env_flag, env_list
 from .core.errors import ConfigError
 from .core.events import UnknownEventType, parse_event_type
+from .readiness import DEFAULT_URL
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 STREAM_PATH = "/__mock/stream?topics=deliveries"
 SHOWN_PHASES = ("retry_scheduled", "final")
 # The server sends a keep-alive comment every 15 s: this long without a byte means it is gone.
@@ -187,32 +187,26 @@ def listen(
 
 
 def add_listen_flags(parser: argparse.ArgumentParser) -> None:
-    """The ``listen`` subcommand's flags (``--url`` and ``--admin-token`` also from the
-    environment, as for ``fire``)."""
-    parser.add_argument(
+    """The ``listen`` subcommand's flags, each with its default and variable in --help."""
+    add_flag(
+        parser,
         "--url",
-        default=os.environ.get("MOCK_SEMBLE_URL", DEFAULT_URL),
-        help="the server: its base URL or the ready line's …/graphql URL "
-        "(default: %(default)s; variable MOCK_SEMBLE_URL)",
+        "the server: its base URL or the ready line's …/graphql URL",
+        default=DEFAULT_URL,
     )
-    parser.add_argument(
-        "--admin-token",
-        default=os.environ.get("MOCK_SEMBLE_ADMIN_TOKEN"),
-        metavar="TOKEN",
-        help="the server's --admin-token (variable MOCK_SEMBLE_ADMIN_TOKEN)",
-    )
-    parser.add_argument(
+    add_flag(parser, "--admin-token", "the server's --admin-token", metavar="TOKEN")
+    add_flag(
+        parser,
         "--event-type",
-        action="append",
-        default=[],
+        "show only this event type (PATIENT_CREATED or patient.created)",
+        kind="repeat",
         metavar="TYPE",
-        help="show only this event type (repeatable; PATIENT_CREATED or patient.created)",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_flag(parser, "--json", "one JSON object per line", kind="switch")
 
 
 def run_listen(args: argparse.Namespace) -> int:
     """``mock-semble listen`` with parsed flags."""
-    return listen(
-        args.url, admin_token=args.admin_token, event_types=args.event_type, as_json=args.json
-    )
+    event_types = args.event_type if args.event_type is not None else env_list("--event-type")
+    as_json = bool(args.json) or env_flag("--json")
+    return listen(args.url, admin_token=args.admin_token, event_types=event_types, as_json=as_json)

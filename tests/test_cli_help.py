@@ -14,7 +14,7 @@ import pytest
 from mock_semble.cli import build_parser, settings_from
 from mock_semble.core.settings import Settings
 
-SUBCOMMANDS = ("serve", "schema", "fire", "graphiql-assets")
+SUBCOMMANDS = ("serve", "schema", "fire", "listen", "graphiql-assets")
 
 
 def _help(subcommand: str) -> str:
