@@ -2,17 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import os
+import random
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from mock_semble.app import create_app
 from mock_semble.core.settings import Settings
 from mock_semble.testing import MockSembleServer
 
 GraphQLCall = Callable[..., Any]
+
+# -- Hypothesis ---------------------------------------------------------------------------------
+# CI (the CI variable set): derandomised, so a red build draws the same examples again, and
+# twice the default examples for tests that do not set their own. Elsewhere: random
+# examples from one seed per run, printed with each failure so it can be replayed.
+# No deadline in either: on shared CI cores a slow example is not a failure.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, max_examples=200, deadline=None, print_blob=True
+)
+hypothesis_settings.register_profile("dev", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Choose the run's seed before Hypothesis reads ``--hypothesis-seed``; xdist workers
+    take the controller's."""
+    from_controller = getattr(config, "workerinput", {}).get("hypothesis_seed")
+    if from_controller is not None:
+        config.option.hypothesis_seed = from_controller
+    elif config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(random.SystemRandom().randrange(2**32))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: hand the controller's seed to each worker."""
+    node.workerinput["hypothesis_seed"] = node.config.getoption("hypothesis_seed")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        if hypothesis_settings.default.derandomize:
+            how = f"derandomised profile: CI=1 pytest {item.nodeid!r} draws the same examples"
+        else:
+            seed = item.config.getoption("hypothesis_seed")
+            how = f"pytest --hypothesis-seed={seed} {item.nodeid!r}"
+        report.sections.append(("Hypothesis: to replay", how))
 
 
 @pytest.fixture

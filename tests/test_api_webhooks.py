@@ -9,7 +9,10 @@ import httpx
 import pytest
 from conftest import CREATE, DELETE, GET, LIST, UPDATE, gql, webhook_input
 
-from mock_semble.webhooks.rules import MSG_CONFLICT, MSG_NOT_FOUND
+# SPEC §1.4, written here (never imported from the code under test).
+MSG_CONFLICT = "A webhook subscription with this url and an overlapping event type already exists"
+MSG_NOT_FOUND = "Webhook not found"
+
 
 pytestmark = pytest.mark.anyio
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -8,7 +8,6 @@ import json
 import httpx
 import pytest
 
-from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID
 from mock_semble.testing import MockSembleServer
 
 CREATE = """
@@ -17,6 +16,7 @@ mutation Create($input: CreateWebhookInput!) {
 }
 """
 LIST = "query Hooks { webhooks { id } }"
+DEFAULT_PRACTICE_ID = "000000000000000000000001"  # SPEC §1.2
 
 
 def _input(url: str = "https://hooks.example/j") -> dict[str, object]:

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_seed import cli_server
 
-from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID, DEFAULT_TOKEN
 from mock_semble.testing import MockSembleError, MockSembleServer
 from mock_semble.testing.receiver import WebhookReceiver
 
@@ -32,6 +31,9 @@ mutation U($id: ID!, $input: UpdateWebhookInput!) {
 }
 """
 DELETE = "mutation D($id: ID!) { deleteWebhook(id: $id) { data { id } error } }"
+# SPEC §1.2: the default practice and token.
+DEFAULT_PRACTICE_ID = "000000000000000000000001"
+DEFAULT_TOKEN = "test-token"
 SECRET = "whsec_" + "QUJD" * 10 + "QUI="
 P2 = "a" * 24
 
