@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .api.graphiql import asset_routes
-from .api.http import GraphQLApi, graphql_endpoint, root_redirect
+from .api.http import GRAPHQL_METHODS, GraphQLApi, graphql_endpoint, root_redirect
 from .api.schema import build_schema
 from .control.routes import routes as control_routes
 from .control.state import load_state_file
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Starlette(
         routes=[
             Route("/", root_redirect, methods=["GET"]),
-            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/graphql", graphql_endpoint, methods=GRAPHQL_METHODS),  # 405 but GET/POST
             *asset_routes(),
             *control_routes(),
         ],

@@ -8,6 +8,7 @@ unexpected fault and is masked so no internals or stack traces reach a client.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,8 +52,23 @@ def format_error(error: GraphQLError, *, validated: bool) -> dict[str, Any]:
         formatted["extensions"] = {"code": INTERNAL}
         return formatted
     result: dict[str, Any] = dict(error.formatted)
+    result["message"] = without_found_value(result["message"])
     result["extensions"] = {**(result.get("extensions") or {}), "code": code}
     return result
+
+
+# graphql-core ends input-value errors with "found: <the value as Python prints it>"
+# ({'url': …}, ['A'], 'x'): Python's notation, and an echo of the whole input.
+_FOUND = re.compile(r"(?:[,;]|(?<=[.?!]))\s*[Ff]ound: .*\Z", re.DOTALL)
+
+
+def without_found_value(message: str) -> str:
+    """The message without graphql-core's trailing echo of the input value."""
+    cut = _FOUND.search(message)
+    if cut is None:
+        return message
+    head = message[: cut.start()]
+    return head if head.endswith((".", "?", "!")) else head + "."
 
 
 def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:

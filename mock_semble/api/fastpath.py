@@ -209,7 +209,7 @@ class Root:
             return await encode_items(value, self.items, budget)
         text = dumps(self.project(value))
         budget.charge(len(text))
-        return RawJSON(text)
+        return RawJSON([text])
 
 
 class Compiled:

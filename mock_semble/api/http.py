@@ -21,11 +21,14 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from ..core.clock import format_datetime
 from ..core.context import RequestContext
 from ..core.jsonbody import BodyError, parse_json, read_body
+from ..core.logs import printable
 from ..core.runtime import Runtime
+from ..core.server import is_loopback
 from .errors import VALIDATION_FAILED, format_error, request_error
 from .fastpath import FastPath
 from .faults import NO_FAULT, apply_api_faults
 from .graphiql import render_graphiql
+from .response import JSONParts, ResponseBudget, ResponseTooLarge, encode_content, too_large
 from .schema import MockSchema
 
 MSG_MISSING_TOKEN = "Missing token."
@@ -114,22 +117,45 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+ALLOW = {"Allow": "GET, POST"}
+# Routed to the endpoint so that each gets the errors[] shape, not the router's 405.
+GRAPHQL_METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
+
+
+def method_not_allowed(method: str) -> Response:
+    """405 for every method but POST (and GET, for GraphiQL): nothing runs, nothing is
+    journaled. HEAD has no body; the others answer in the ``errors[]`` shape."""
+    if method == "HEAD":
+        return Response(status_code=405, headers=ALLOW)
+    message = f"{printable(method, 16)} is not supported: send GraphQL operations with POST."
+    return JSONResponse(request_error(message), status_code=405, headers=ALLOW)
+
+
+def graphiql_token(runtime: Runtime) -> str | None:
+    """The token GraphiQL pre-fills: the default one, only when the server listens on
+    loopback (anyone who can open the page elsewhere would be handed it)."""
+    return runtime.default_token if is_loopback(runtime.settings.host) else None
+
+
 async def graphql_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     api: GraphQLApi = request.app.state.api
-    if request.method == "GET":
-        if wants_html(request):
-            return HTMLResponse(render_graphiql(runtime.default_token))
-        return JSONResponse(
-            request_error("Send GraphQL operations with POST and a JSON body."),
-            status_code=405,
-            headers={"Allow": "GET, POST"},
-        )
+    if request.method != "POST":
+        if request.method == "GET" and wants_html(request):
+            return HTMLResponse(render_graphiql(graphiql_token(runtime)))
+        if request.method == "GET":
+            return JSONResponse(
+                request_error("Send GraphQL operations with POST and a JSON body."),
+                status_code=405,
+                headers=ALLOW,
+            )
+        return method_not_allowed(request.method)
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     practice_id: str | None = None
     fault = NO_FAULT  # the rate limit's or a fault rule's answer (SPEC §4.1)
     body_size = 0
+    encoded: list[bytes] | None = None  # the answer's body, built within the budget
     try:
         try:
             body = await read_body(request)
@@ -156,7 +182,12 @@ async def graphql_endpoint(request: Request) -> Response:
             operation_name = document_operation_name(query)
         fault = await apply_api_faults(runtime, token_text, practice_id, operation_name, query)
         if fault.response is None:  # no fault, or a delay that has waited
-            status, content = await execute(api, query, variables, context)
+            budget = ResponseBudget()
+            try:
+                status, content = await execute(api, query, variables, context, budget=budget)
+                encoded = await encode_content(content, budget)
+            except ResponseTooLarge:  # replaced whole: nothing partial is sent
+                status, content = 200, too_large()
         else:
             status, content = fault.status, fault.content
     except Refusal as refusal:
@@ -174,7 +205,9 @@ async def graphql_endpoint(request: Request) -> Response:
     )
     if fault.response is not None:
         return fault.response
-    return JSONResponse(content, status_code=status)
+    if encoded is None:
+        return JSONResponse(content, status_code=status)
+    return JSONParts(encoded, status_code=status)
 
 
 async def execute(
@@ -184,13 +217,16 @@ async def execute(
     context: RequestContext,
     *,
     fast_path: bool = True,
+    budget: ResponseBudget | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Run a document for ``context`` (the operation it names, as the client sent it)."""
+    """Run a document for ``context`` (the operation it names, as the client sent it).
+    With a ``budget``, values may come encoded (:class:`RawJSON`, for
+    :func:`encode_content`); ResponseTooLarge when the answer passes it."""
     operation_name = context.operation_name
     if fast_path:  # plain documents answered from a compiled plan (see fastpath.py)
         compiled = api.fast_path.compile(query, operation_name)
         if compiled is not None:
-            answer = await compiled.run(variables, context)
+            answer = await compiled.run(variables, context, budget)
             if answer is not None:
                 if context.payload_errors:
                     answer["extensions"] = {"payloadErrors": context.payload_errors}
@@ -208,6 +244,8 @@ async def execute(
             else "Only queries and mutations are supported."
         )
         return 200, request_error(message, VALIDATION_FAILED) | {"data": None}
+    if any(isinstance(e.original_error, ResponseTooLarge) for e in result.errors or ()):
+        raise ResponseTooLarge  # the executor stopped at the limit (see executor.py)
     content: dict[str, Any] = {"data": result.data}
     if result.errors:
         content["errors"] = [format_error(e, validated=context.validated) for e in result.errors]

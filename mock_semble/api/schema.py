@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from ..core.domain import Domain
 from ..core.scalars import DATE, DATETIME
 from .errors import ExecutionTracker
+from .executor import BudgetedExecutor
 from .limits import LIMIT_RULES, MAX_CACHED_QUERY, MAX_TOKENS
 
 
@@ -63,6 +64,7 @@ def build_schema(domains: Sequence[Domain], mode: str) -> MockSchema:
         query=query,
         mutation=mutation,
         config=StrawberryConfig(scalar_map={datetime: DATETIME, date: DATE}),
+        execution_context_class=BudgetedExecutor,  # bounded answers (SPEC §7)
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             SmallDocumentParserCache,

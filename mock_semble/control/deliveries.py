@@ -6,6 +6,8 @@ refused request neither delivers nor shifts a seeded run's id sequence.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,7 +15,7 @@ from starlette.routing import Route
 from ..core.event_input import EventInputError, build_identifiers, build_metadata
 from ..core.events import CATALOGUE, Event, UnknownEventType, parse_event_type
 from ..core.ids import is_object_id
-from ..delivery.engine import DeliveryEngine, ShuttingDown, engine_of
+from ..delivery.engine import SHUT_DOWN, DeliveryEngine, ShuttingDown, engine_of
 from ..delivery.journal import STATUSES, Delivery, Filter
 from ..webhooks import subscriptions_of
 from .base import (
@@ -109,7 +111,15 @@ async def fire_event(request: Request) -> Response:
         raise BadRequest(str(exc), 503) from None
     if wait:
         await fired.wait(deliveries)
+        if fired.closing:  # the server stopped while we waited: not a normal answer
+            return _shut_down([d.to_json() for d in deliveries])
     return _answer(deliveries)
+
+
+def _shut_down(deliveries: list[dict[str, Any]]) -> Response:
+    """503 ``{"error": "server shut down", "deliveries": …}`` for a caller whose wait the
+    shutdown ended: the deliveries are as shutdown left them (SPEC §2.4)."""
+    return JSONResponse({"error": SHUT_DOWN, "deliveries": deliveries}, status_code=503)
 
 
 def _filter(request: Request) -> Filter:
@@ -158,6 +168,7 @@ def _lookup(request: Request) -> Delivery:
 
 
 async def one_delivery(request: Request) -> Response:
+    only_params(request, ())
     return JSONResponse(_lookup(request).to_json())
 
 
@@ -176,6 +187,8 @@ async def redeliver(request: Request) -> Response:
         raise BadRequest(str(exc), 503) from None
     if wait:
         await sender.wait([delivery])
+        if sender.closing:
+            return _shut_down([delivery.to_json()])
     return JSONResponse(delivery.to_json(), status_code=201)
 
 

@@ -50,6 +50,10 @@ TOKEN_FIELDS = ("practiceId", "permissions", "token", "user")
 
 async def health(request: Request) -> Response:
     runtime = runtime_of(request)
+    try:
+        only_params(request, ())
+    except BadRequest as exc:  # not guarded (health needs no admin token): answer here
+        return error(exc.message, exc.status)
     return JSONResponse(
         {"status": "ok", "version": __version__, "uptimeSeconds": round(runtime.uptime(), 3)}
     )

@@ -138,9 +138,22 @@ def utf16_length(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+# What JavaScript's String.prototype.trim() removes (ECMA-262 WhiteSpace and
+# LineTerminator): Python's str.strip() also strips \x1c-\x1f and \x85 but keeps \ufeff.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def is_blank(text: str) -> bool:
+    """True when JavaScript's ``text.trim()`` would be empty."""
+    return not text.strip(JS_WHITESPACE)
+
+
 def check_label(label: object) -> str:
-    """1 to 256 UTF-16 code units, not only white space."""
-    if not isinstance(label, str) or not label.strip():
+    """1 to 256 UTF-16 code units, not only white space (JavaScript's trim() set)."""
+    if not isinstance(label, str) or is_blank(label):
         raise RuleError(MSG_LABEL, "INVALID_LABEL")
     if utf16_length(label) > MAX_LABEL_UNITS:
         raise RuleError(MSG_LABEL, "INVALID_LABEL")
