@@ -276,16 +276,23 @@ def test_forward_rewrites_origin_and_keeps_path_and_query(mock: Any, receiver: A
     verify(request.body, request.headers, sub["secret"])
 
 
-def test_record_mode_sends_nothing(mock: Any, receiver: Any) -> None:
+def test_record_mode_sends_nothing(live_server: LiveServer, receiver: Any) -> None:
     r = receiver()
-    m = mock(delivery_mode="record")
+    server = live_server(allow_http_localhost=True, delivery_mode="record")
+    m = Driver(server)
     m.subscribe(r.url)
     [delivery] = m.fire()
     assert delivery["status"] == "recorded"
     [redelivered] = [m.http.post(f"/__mock/deliveries/{delivery['id']}/redeliver").json()]
     assert redelivered["status"] == "recorded"
-    time.sleep(0.3)
-    assert r.requests == []
+    m.close()
+    # Stopping drains every delivery task (in-flight sends get their grace period), so
+    # a send would have reached the receiver, or changed the journal, by now.
+    server.stop()
+    journal = [d.to_json() for d in engine_of(server.runtime).journal.select()]
+    assert [d["status"] for d in journal] == ["recorded", "recorded"]
+    assert [a["responseStatus"] for d in journal for a in d["attempts"]] == [None, None]
+    assert r.requests == [] and r.incomplete == []
 
 
 def test_redeliver_sends_the_same_event_again(mock: Any, receiver: Any) -> None:
@@ -335,11 +342,19 @@ def test_reset_and_clear_stop_retries(mock: Any, receiver: Any, how: str) -> Non
     m.subscribe(r.url)
     [delivery] = m.fire()
     assert m.wait_until(delivery["id"], "retrying")  # the next attempt is 1 s away
+    [held] = [d for d in engine_of(m.server.runtime).journal.select() if d.id == delivery["id"]]
     if how == "reset":
         m.client.reset()
     else:
         m.client.clear_deliveries()
-    time.sleep(1.3)
+    # Not a sleep: the delivery's task ends at once, giving up the retry with the reason;
+    # once it has, no retry can follow.
+    deadline = time.monotonic() + 10
+    while held.status == "retrying":
+        assert time.monotonic() < deadline, "the retry was not cancelled"
+        time.sleep(0.01)
+    assert held.status == "failed"
+    assert [a.error for a in held.attempts] == [None, "deliveries were reset; not sent"]
     assert len(r.requests) == 1
     assert m.deliveries() == []
 
