@@ -102,7 +102,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "circuit_breaker": _int(args.circuit_breaker, "--circuit-breaker", 0, 10**6),
         "delivery_concurrency": _int(args.delivery_concurrency, "--delivery-concurrency", 1, 1000),
     }
-    if args.admin_token is not None and args.admin_token == "":
+    if args.admin_token is not None and not args.admin_token.strip():
         raise ConfigError("--admin-token must not be empty")
     if args.seed is not None:
         fields["seed"] = _int(args.seed, "--seed", 0, 2**63)
@@ -154,35 +154,31 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def serve(settings: Settings, *, ready_file: Path | None = None, log_format: str = "text") -> int:
     import asyncio
-    import contextlib
-    import signal
-    import socket
-    from collections.abc import Iterator
-
-    import uvicorn
 
     from .api.graphiql import assets_installed
     from .app import create_app
     from .core.logs import configure_logging, startup_log
+    from .core.server import build_server, is_loopback, listening_socket, mark_listening, tune_gc
+    from .delivery.engine import engine_of
 
     configure_logging(settings.log_level, log_format)
     if ready_file is not None:
         check_ready_file(ready_file)
     app = create_app(settings)  # may raise ConfigError (e.g. a bad state file)
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
-    # listener says so; without it keep-alive responses stall ~40 ms (Nagle + delayed ACK).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((settings.host, settings.port))
+        sock = listening_socket(settings.host, settings.port)
     except OSError as exc:
-        sock.close()
         raise ConfigError(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
         ) from None
-    host, port = sock.getsockname()[:2]
+    host, port = mark_listening(app.state.runtime, sock)
     shown_host = f"[{host}]" if ":" in host else host
+    if not is_loopback(settings.host) and settings.admin_token is None:
+        startup_log.warning(
+            "warning: listening on %s without --admin-token: anyone who can "
+            "reach it can read, change and reset the mock through /__mock",
+            settings.host,
+        )
     if not assets_installed():  # e.g. a build with MOCK_SEMBLE_GRAPHIQL_ASSETS=skip
         startup_log.warning(
             "warning: GraphiQL assets are not installed, so the page loads them from a CDN; "
@@ -190,34 +186,19 @@ def serve(settings: Settings, *, ready_file: Path | None = None, log_format: str
         )
     document = ready_document(host, port)
 
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if not self.should_exit:
-                print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
-                print(f"inspector: http://{shown_host}:{port}/__mock/ui", flush=True)
-                if ready_file is not None:
-                    write_ready_file(ready_file, document)
+    def ready() -> None:
+        print(f"mock-semble ready: http://{shown_host}:{port}/graphql", flush=True)
+        print(f"inspector: http://{shown_host}:{port}/__mock/ui", flush=True)
+        if ready_file is not None:
+            write_ready_file(ready_file, document)
 
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            # uvicorn re-raises the signal that stopped it once shutdown is complete, so
-            # SIGTERM would end the process with -15 (143) after a clean shutdown. A
-            # finished graceful shutdown on SIGTERM is a normal exit (0); Ctrl-C still 130.
-            with super().capture_signals():
-                yield
-                self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
-
-    config = uvicorn.Config(
-        app,
-        log_level="warning" if settings.log_level != "debug" else "info",
-        log_config=None,  # configure_logging routed uvicorn's records
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        timeout_graceful_shutdown=5,
+    tune_gc()
+    # Deliveries stop before uvicorn drains open requests: a `wait: true` call answers
+    # at once instead of holding the shutdown until its timeout.
+    server = build_server(
+        app, settings, on_ready=ready, before_drain=engine_of(app.state.runtime).stop
     )
-    server = Server(config)
+    configure_logging(settings.log_level, log_format)  # uvicorn's records too (it set its own)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:

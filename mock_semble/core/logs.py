@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,9 +64,34 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         server_log = logging.getLogger(name)
         server_log.handlers[:] = [handler] if name == "uvicorn" else []
         server_log.propagate = name != "uvicorn"
+    accept_errors = logging.getLogger("asyncio")  # one line, not a traceback per socket
+    if not any(isinstance(f, AcceptErrorFilter) for f in accept_errors.filters):
+        accept_errors.addFilter(AcceptErrorFilter())
     # Libraries may log request lines with headers at DEBUG: keep them at INFO or above.
     for name in ("httpx", "httpcore", "hpack", "strawberry", "asyncio", "multipart"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).level))
+
+
+class AcceptErrorFilter(logging.Filter):
+    """asyncio logs a traceback for every ``accept()`` that fails for lack of file
+    descriptors; keep one line per 10 seconds instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("socket.accept() out of system resource"):
+            return True
+        now = time.monotonic()
+        if now - self._last < 10.0:
+            return False
+        self._last = now
+        record.msg = "warning: cannot accept connections: out of file descriptors"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
 
 
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
@@ -74,6 +100,23 @@ _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 def printable(text: str, limit: int = 200) -> str:
     """User-controlled text made safe for a log line (no spaces or line breaks)."""
     return _UNPRINTABLE.sub("?", text[:limit])
+
+
+def origin(url: str) -> str:
+    """A URL as logs may show it: ``scheme://host:port`` only. User-info, path and query
+    can carry credentials (``https://user:pw@…``, Slack-style ``/services/T0/B0/secret``)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<invalid url>"
+    scheme = parts.scheme.lower() or "?"
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None:
+        port = {"https": 443, "http": 80}.get(scheme)
+    return printable(f"{scheme}://{host}" + (f":{port}" if port is not None else ""))
 
 
 class AccessLog:

@@ -176,6 +176,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         log_level="warning" if settings.log_level != "debug" else "info",
+        log_config=None,  # core.logs.configure_logging routes uvicorn's records
         access_log=False,
         lifespan="on",
         server_header=False,

@@ -10,21 +10,21 @@ domains publish (:meth:`Runtime.publish`) and owns no HTTP routes.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ..core.events import Event
-from ..core.logs import printable
+from ..core.logs import origin
 from ..core.runtime import Runtime
+from ..core.server import LISTENING
 from ..core.settings import Settings
 from ..core.version import __version__
 from ..webhooks import subscriptions_of
 from ..webhooks.models import Subscription
 from ..webhooks.operations import subscription_updated
+from .body import body_head, body_tail
 from .failures import count_failure, count_success, delivery_failed
 from .faults import DeliveryFault, before_attempt, signed_headers, with_fault
 from .journal import (
@@ -37,7 +37,8 @@ from .journal import (
     Delivery,
     Journal,
 )
-from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, send
+from .lanes import Lanes
+from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, own_address, send
 
 if TYPE_CHECKING:
     import httpx
@@ -71,8 +72,8 @@ def wait_bound(schedule: tuple[float, ...], timeout: float) -> float:
 
 
 def _loggable(url: str) -> str:
-    """The URL without query string or fragment (they may carry tokens)."""
-    return printable(urlsplit(url)._replace(query="", fragment="").geturl())
+    """scheme://host:port only: user-info, path and query may carry credentials."""
+    return origin(url)
 
 
 class DeliveryEngine:
@@ -85,7 +86,7 @@ class DeliveryEngine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._inflight: set[str] = set()
         self._cancel_reasons: dict[str, str] = {}
-        self._semaphore = asyncio.Semaphore(max(1, runtime.settings.delivery_concurrency))
+        self._lanes = Lanes(runtime.settings.delivery_concurrency)
         self._client: httpx.AsyncClient | None = None
         self._client_lock = asyncio.Lock()
         self._closing = False
@@ -106,7 +107,7 @@ class DeliveryEngine:
 
     async def start(self) -> None:
         # Fresh primitives for this loop: a runtime may be served again on a new loop.
-        self._semaphore = asyncio.Semaphore(max(1, self.settings.delivery_concurrency))
+        self._lanes = Lanes(self.settings.delivery_concurrency)
         self._client_lock = asyncio.Lock()
         self._closing = False
 
@@ -167,19 +168,11 @@ class DeliveryEngine:
         else:
             targets = self.subscriptions.list(event.practice_id)
         made: list[Delivery] = []
+        tail = body_tail(event)  # one text for all of the event's deliveries (SPEC §7)
         for sub in targets:
             if sub.deleted or event.event_type not in sub.event_types:
                 continue
             event_id = self.runtime.ids.new_id()
-            fields: dict[str, object] = {
-                "subscriptionId": sub.id,
-                "eventId": event_id,
-                "eventType": event.event_type,
-                "identifiers": dict(event.identifiers),
-            }
-            if event.metadata is not None:
-                fields["metadata"] = dict(event.metadata)
-            body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
             delivery = Delivery(
                 id=self.runtime.ids.new_id(),
                 event_id=event_id,
@@ -188,7 +181,8 @@ class DeliveryEngine:
                 practice_id=sub.practice_id,
                 url=sub.url,
                 target_url=forward_target(sub.url, self.settings.forwards),
-                body=body,
+                body_head=body_head(sub.id, event_id, event.event_type),
+                body_tail=tail,
                 created_at=self.runtime.clock.now(),
                 custom_headers=tuple(sub.headers or ()),
             )
@@ -209,7 +203,8 @@ class DeliveryEngine:
             practice_id=original.practice_id,
             url=original.url,
             target_url=original.target_url,
-            body=original.body,
+            body_head=original.body_head,
+            body_tail=original.body_tail,
             created_at=self.runtime.clock.now(),
             custom_headers=original.custom_headers,
         )
@@ -273,13 +268,13 @@ class DeliveryEngine:
             while True:
                 await before_attempt(delivery.fault, number, self.wait)
                 sub = self.subscriptions.find(delivery.subscription_id)
-                reason = self._unsendable(sub)
+                reason = self._unsendable(sub) or await self._own_address(delivery)
                 if reason is not None or sub is None:
                     self._give_up(delivery, number, f"{reason}; not sent")
                     if sub is not None and sub.deleted:  # deleted while it waited: reported
                         self._failed_for_good(delivery, sub, counted=False)
                     return
-                async with self._semaphore:
+                async with self._lanes.slot(sub.id):  # fair: per subscription
                     try:
                         current = self._new_attempt(delivery, number, sub.signing_secret)
                     except ValueError as exc:
@@ -329,6 +324,12 @@ class DeliveryEngine:
         except Exception as exc:  # a bug must not leave a delivery pending forever
             log.exception("delivery %s: unexpected error", delivery.id)
             self._give_up(delivery, len(delivery.attempts) + 1, f"internal error: {exc!r}")
+
+    async def _own_address(self, delivery: Delivery) -> str | None:
+        """Why a delivery to this server's own address is not sent (SPEC §7)."""
+        listening = self.runtime.extensions.get(LISTENING, ())
+        own = await own_address(delivery.target_url, listening)
+        return None if own is None else f"the target is this mock's own address ({own})"
 
     @staticmethod
     def _unsendable(sub: Subscription | None) -> str | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import format_datetime
+from .sizes import DEFAULT_MAX_BYTES, PAGE_BYTES, Ledger, entry_bytes
 
 if TYPE_CHECKING:
     from .faults import DeliveryFault
@@ -62,7 +63,7 @@ class Delivery:
     practice_id: str
     url: str
     target_url: str
-    body: str
+    body_head: str  # the text sent is body_head + body_tail (see ``body``)
     created_at: datetime
     # Custom headers as they were when the event fired; retries and redeliveries reuse them.
     custom_headers: tuple[tuple[str, str], ...] = ()
@@ -70,6 +71,12 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
     fault: DeliveryFault | None = None  # SPEC §4.1: the journal names it
     paused_subscription: bool = False  # this failure made the circuit breaker pause it
+    body_tail: str = ""  # one text shared by every delivery of an event (SPEC §7)
+
+    @property
+    def body(self) -> str:
+        """The exact text sent."""
+        return self.body_head + self.body_tail
 
     @property
     def final(self) -> bool:
@@ -114,14 +121,17 @@ class Filter:
 
 
 class Journal:
-    """Deliveries in creation order, at most ``size`` of them once they are final.
+    """Deliveries in creation order, at most ``size`` of them and ``max_bytes`` of them
+    (:mod:`.sizes`) once they are final.
 
     Entries still in progress are never dropped (their task still writes to them); when
-    the journal is over its size, the entries that became final longest ago go first.
+    the journal is over a bound, the entries that became final longest ago go first.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.size = max(1, size)
+        self.max_bytes = max_bytes
+        self._final_bytes = Ledger()  # what the final entries hold
         self._entries: dict[str, Delivery] = {}
         self._seq: dict[str, int] = {}  # id -> position, the paging cursor
         self._next_seq = 0
@@ -134,19 +144,30 @@ class Journal:
         self._entries[delivery.id] = delivery
         if delivery.final:
             self._finished.append(delivery.id)
+            self._final_bytes.add(delivery)
         self._trim()
 
     def finished(self, delivery: Delivery) -> None:
         """Called once when ``delivery`` reaches a final status."""
         if delivery.id in self._entries:
             self._finished.append(delivery.id)
+            self._final_bytes.add(delivery)
             self._trim()
 
+    @property
+    def bytes(self) -> int:
+        """What the final entries hold (:mod:`.sizes`)."""
+        return self._final_bytes.total
+
     def _trim(self) -> None:
-        while len(self._entries) > self.size and self._finished:
+        while self._finished and (
+            len(self._entries) > self.size or self._final_bytes.total > self.max_bytes
+        ):
             gone = self._finished.popleft()
-            if self._entries.pop(gone, None) is not None:
+            dropped = self._entries.pop(gone, None)
+            if dropped is not None:
                 self._seq.pop(gone, None)
+                self._final_bytes.remove(dropped)
                 self.evicted += 1
 
     def get(self, delivery_id: str) -> Delivery | None:
@@ -162,13 +183,15 @@ class Journal:
     ) -> tuple[list[Delivery], str | None]:
         """Up to ``limit`` matching entries after cursor ``after``, and the next cursor."""
         result: list[Delivery] = []
+        size = 0  # a page also stops at PAGE_BYTES: entries can be large (custom headers)
         for delivery in self._entries.values():
             seq = self._seq[delivery.id]
             if (after is not None and seq <= after) or (query and not query.matches(delivery)):
                 continue
-            if len(result) == limit:
+            if len(result) == limit or size > PAGE_BYTES:
                 return result, str(self._seq[result[-1].id])
             result.append(delivery)
+            size += entry_bytes(delivery)
         return result, None
 
     @property
@@ -195,12 +218,14 @@ class Journal:
             self._entries.clear()
             self._seq.clear()
             self._finished.clear()
+            self._final_bytes.clear()
             self.evicted = 0
             return dropped
         dropped = [d for d in self._entries.values() if d.practice_id == practice_id]
         for d in dropped:
             del self._entries[d.id]
             del self._seq[d.id]
+            self._final_bytes.remove(d)
         self._finished = deque(i for i in self._finished if i in self._entries)
         return dropped
 

@@ -7,12 +7,15 @@ delivery is actually sent, and importing them would slow every server start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .journal import Attempt
+from .lanes import MAX_IN_FLIGHT
 
 if TYPE_CHECKING:
     import httpx
@@ -86,6 +89,79 @@ def describe_error(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+async def own_address(url: str, listening: Sequence[tuple[str, int]]) -> str | None:
+    """``host:port`` of this server when ``url`` points at one of its listening addresses
+    (a delivery there could reset or change the mock: SPEC §7), else None. A host name
+    is resolved only when the port is one the server listens on."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    candidates = [(h, p) for h, p in listening if p == port]
+    if not host or not candidates:
+        return None
+    addresses = await _addresses(host, port)
+    for listen_host, listen_port in candidates:
+        if any(_reaches(address, listen_host) for address in addresses):
+            return f"{listen_host}:{listen_port}"
+    return None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_WILDCARDS = ("", "0.0.0.0", "::")
+
+
+async def _addresses(
+    host: str, port: int | None
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    import socket
+
+    try:
+        async with asyncio.timeout(2.0):
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+    except (OSError, TimeoutError):
+        return []  # unresolvable: the send fails on its own
+    found = []
+    for info in infos:
+        with contextlib.suppress(ValueError):
+            found.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+    return found
+
+
+def _reaches(address: ipaddress.IPv4Address | ipaddress.IPv6Address, listen_host: str) -> bool:
+    """Would a connection to ``address`` reach a listener bound to ``listen_host``?"""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if listen_host in _WILDCARDS:
+        return address.is_loopback or address.is_unspecified or _is_local(address)
+    try:
+        listen = ipaddress.ip_address(listen_host)
+    except ValueError:
+        return False
+    return address == listen or (address.is_unspecified and listen.is_loopback)
+
+
+def _is_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """An address of this machine: one a socket can be bound to."""
+    import socket
+
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((str(address), 0))
+    except OSError:
+        return False
+    return True
+
+
 def build_client(settings: Settings) -> httpx.AsyncClient:
     """System trust store plus ``--ca-bundle``; no redirects, no proxies from the env."""
     import ssl
@@ -95,13 +171,17 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
     context = ssl.create_default_context()
     if settings.ca_bundle is not None:
         context.load_verify_locations(cafile=str(settings.ca_bundle))
+    # The engine's lanes bound what is in flight; the pool must not queue behind a
+    # receiver that hangs (SPEC §2.4), so it admits as many as the lanes allow.
     limit = max(1, settings.delivery_concurrency)
     return httpx.AsyncClient(
         verify=context,
         timeout=httpx.Timeout(settings.delivery_timeout),
         follow_redirects=False,
         trust_env=False,  # deliveries go straight to the receiver, never via a proxy
-        limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+        limits=httpx.Limits(
+            max_connections=max(MAX_IN_FLIGHT, limit), max_keepalive_connections=limit
+        ),
     )
 
 
