@@ -7,6 +7,8 @@ unexpected fault and is masked so no internals or stack traces reach a client.
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -58,17 +60,27 @@ def format_error(error: GraphQLError, *, validated: bool) -> dict[str, Any]:
 
 
 # graphql-core ends input-value errors with "found: <the value as Python prints it>"
-# ({'url': …}, ['A'], 'x'): Python's notation, and an echo of the whole input.
+# ({'url': …}, ['A'], 'x'): Python's notation, and an echo of the whole input. Scalars
+# and enums end theirs with "value: <Python repr>".
 _FOUND = re.compile(r"(?:[,;]|(?<=[.?!]))\s*[Ff]ound: .*\Z", re.DOTALL)
+_VALUE = re.compile(r"value: (?P<value>[\[{'\"].*|-?\d.*|None|True|False)\.\Z", re.DOTALL)
 
 
 def without_found_value(message: str) -> str:
-    """The message without graphql-core's trailing echo of the input value."""
+    """The message without graphql-core's trailing echo of the input value, and a
+    scalar's value in JSON notation (``{"a":1}``, not Python's ``{'a': 1}``)."""
     cut = _FOUND.search(message)
-    if cut is None:
+    if cut is not None:
+        head = message[: cut.start()]
+        message = head if head.endswith((".", "?", "!")) else head + "."
+    value = _VALUE.search(message)
+    if value is None:
         return message
-    head = message[: cut.start()]
-    return head if head.endswith((".", "?", "!")) else head + "."
+    try:  # graphql-core's inspect() output is a short Python literal, or cut ("…")
+        text = json.dumps(ast.literal_eval(value["value"]), ensure_ascii=False)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return message[: value.start()].rstrip() + " value."
+    return message[: value.start("value")] + text + "."
 
 
 def request_error(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
