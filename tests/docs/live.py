@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 DOC_PORT = "127.0.0.1:8000"  # the address the docs show; replaced by the live one
@@ -28,7 +29,7 @@ def clean_env(url: str | None = None) -> dict[str, str]:
     return env
 
 
-def stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_group(process: subprocess.Popen[Any]) -> None:
     """SIGTERM to the process group we started, then SIGKILL if it lingers."""
     for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:

@@ -23,6 +23,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import tomllib
 import urllib.request
 from dataclasses import dataclass, field
@@ -61,26 +62,33 @@ class ExampleFailed(AssertionError):
 def _run(
     args: list[str], *, cwd: Path, env: dict[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run in a process group of its own; whatever it left running is ended with it."""
-    process = subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(stdin, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        stop_group(process)  # type: ignore[arg-type]
-        output, _ = process.communicate()
-        raise AssertionError(f"timed out after {TIMEOUT} s:\n{output}") from None
-    finally:
-        stop_group(process)  # type: ignore[arg-type]
-    return subprocess.CompletedProcess(args, process.returncode, output, "")
+    """Run in a process group of its own; whatever it left running in the background is
+    ended with it. Output goes through a file: a background job that keeps the pipe open
+    must not make us wait for it."""
+    with tempfile.TemporaryFile("w+") as given, tempfile.TemporaryFile("w+") as out:
+        if stdin is not None:
+            given.write(stdin)
+            given.seek(0)
+        process = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=given if stdin is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            stop_group(process)
+            out.seek(0)
+            raise AssertionError(f"timed out after {TIMEOUT} s:\n{out.read()}") from None
+        finally:
+            stop_group(process)
+        out.seek(0)
+        return subprocess.CompletedProcess(args, process.returncode, out.read(), "")
 
 
 class Schemas:
