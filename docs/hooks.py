@@ -49,12 +49,13 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
     for action in parser._actions:
         if action.help == argparse.SUPPRESS or isinstance(action, argparse._SubParsersAction):
             continue
+        names: str
         if action.option_strings:
             names = ", ".join(action.option_strings)
             if action.nargs != 0:
                 names += f" {action.metavar or action.dest.upper()}"
         else:
-            names = action.metavar or action.dest.upper()
+            names = str(action.metavar or action.dest.upper())
         rows.append(f"| `{names}` | {_cell(formatter._expand_help(action))} |")
     return rows
 

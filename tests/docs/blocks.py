@@ -86,8 +86,14 @@ def parse_blocks(text: str, page: str) -> list[Block]:
         if end == len(lines):
             raise PageError(f"{page}:{n + 1}: code fence is never closed")
         blocks.append(
-            Block(page, n + 1, fence["lang"], "\n".join(body) + "\n", frozenset(pending.flags),
-                  pending.not_run)
+            Block(
+                page,
+                n + 1,
+                fence["lang"],
+                "\n".join(body) + "\n",
+                frozenset(pending.flags),
+                pending.not_run,
+            )
         )
         pending = _Pending()
         n = end + 1

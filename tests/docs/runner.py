@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from graphql import (
     DocumentNode,
     GraphQLSchema,
@@ -227,7 +227,10 @@ class PageRunner:
         except ValueError as exc:
             raise ExampleFailed(block, str(exc)) from None
         result = _run(["bash"], cwd=self.root, env=self.env(), stdin=script(steps))
-        outputs = split_output(result.stdout, len(steps))
+        try:
+            outputs = split_output(result.stdout, len(steps))
+        except AssertionError as exc:  # a command ended the shell (exit, set -e)
+            raise ExampleFailed(block, str(exc)) from None
         for step, (output, status) in zip(steps, outputs, strict=True):
             if status != 0:
                 raise ExampleFailed(block, f"`{step.command}` exited {status}:\n{output}")
@@ -278,8 +281,9 @@ class PageRunner:
 
     def _pytest(self, folder: Path, block: Block) -> None:
         args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
-        result = _run([*args, "-c", str(folder / "pytest.ini"), str(folder)], cwd=folder,
-                      env=self.env())
+        result = _run(
+            [*args, "-c", str(folder / "pytest.ini"), str(folder)], cwd=folder, env=self.env()
+        )
         if result.returncode != 0 or " passed" not in result.stdout:
             raise ExampleFailed(block, f"pytest exit status {result.returncode}:\n{result.stdout}")
 

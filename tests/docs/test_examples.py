@@ -16,9 +16,10 @@ DOCS = ROOT / "docs"
 # Reports written by their own harnesses (the benchmark, the reliability and mutation
 # runs): their commands run those suites, which CI runs as tests in their own right.
 REPORTS = {"benchmarks.md", "reliability.md", "mutation.md"}
-PAGES = [ROOT / "README.md"] + sorted(
-    p for p in DOCS.rglob("*.md") if p.relative_to(DOCS).as_posix() not in REPORTS
-)
+PAGES = [
+    ROOT / "README.md",
+    *sorted(p for p in DOCS.rglob("*.md") if p.relative_to(DOCS).as_posix() not in REPORTS),
+]
 
 
 @pytest.fixture(scope="module")
