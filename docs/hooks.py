@@ -21,7 +21,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
 GENERATED = "<!-- generated at build time by docs/hooks.py: do not edit -->\n\n"
-HELP_WIDTH = "100"
+HELP_WIDTH = "80"  # code blocks on the page fit without a scroll bar
 
 
 @contextlib.contextmanager
