@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
+from driver import closed_port
 
 from mock_semble.core.events import Event
 from mock_semble.delivery.engine import engine_of
@@ -94,11 +94,9 @@ def body(delivery: dict[str, Any]) -> dict[str, Any]:
 
 
 def closed_port_url() -> str:
-    """A local URL nothing listens on (connection refused: no response at all)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/gone"
+    """A local URL nothing listens on (connection refused: no response at all); its port
+    stays bound for the run, so no other test can start listening there."""
+    return f"http://127.0.0.1:{closed_port()}/gone"
 
 
 # -- webhook.subscription.updated ------------------------------------------------------------
