@@ -137,6 +137,27 @@ def existing_subscription(server: MockSembleServer) -> dict[str, Any]:
 NON_NULL_ROOTS = {"webhooks"}
 
 
+def run_on(
+    server: MockSembleServer,
+    calls: list[str],
+    path: str,
+    field: str,
+    document: str,
+    variables: dict[str, Any],
+    token: str | None = None,
+) -> dict[str, Any]:
+    """``document`` on ``path``; asserts the fast path ran it exactly when it should."""
+    calls.clear()
+    document = on_path(document, path)
+    result: dict[str, Any] = (
+        server.execute(document, variables)
+        if token is None
+        else server.execute(document, variables, token=token)
+    )
+    assert calls == ([field] if path == "fast" else [])
+    return result
+
+
 def assert_forbidden(result: dict[str, Any], field: str, message: str) -> None:
     assert result["data"] == (None if field in NON_NULL_ROOTS else {field: None})
     [error] = result["errors"]
@@ -150,48 +171,42 @@ def assert_forbidden(result: dict[str, Any], field: str, message: str) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize(("field", "document", "variables", "permission"), WEBHOOK_OPERATIONS)
+@pytest.mark.parametrize("op", WEBHOOK_OPERATIONS, ids=[op[0] for op in WEBHOOK_OPERATIONS])
 def test_a_missing_webhook_permission_is_forbidden_against_an_existing_subscription(
     mock_semble: MockSembleServer,
     fast_path_calls: list[str],
     path: str,
-    field: str,
-    document: str,
-    variables: Variables,
-    permission: str,
+    op: tuple[str, str, Variables, str],
 ) -> None:
+    field, document, variables, permission = op
     sub = existing_subscription(mock_semble)
     token = token_with(mock_semble, [p for p in ALL_PERMISSIONS if p != permission])
     before = mock_semble.state()
-    fast_path_calls.clear()
-
-    result = mock_semble.execute(on_path(document, path), variables(sub["id"]), token=token)
+    result = run_on(
+        mock_semble, fast_path_calls, path, field, document, variables(sub["id"]), token
+    )
 
     assert_forbidden(result, field, f"Missing permission: {permission}")
     assert mock_semble.state() == before
     assert mock_semble.deliveries() == []
-    assert fast_path_calls == ([field] if path == "fast" else [])
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize(("field", "document", "variables", "permission"), WEBHOOK_OPERATIONS)
+@pytest.mark.parametrize("op", WEBHOOK_OPERATIONS, ids=[op[0] for op in WEBHOOK_OPERATIONS])
 def test_the_same_request_succeeds_with_only_that_permission(
     mock_semble: MockSembleServer,
     fast_path_calls: list[str],
     path: str,
-    field: str,
-    document: str,
-    variables: Variables,
-    permission: str,
+    op: tuple[str, str, Variables, str],
 ) -> None:
+    field, document, variables, permission = op
     sub = existing_subscription(mock_semble)
     token = token_with(mock_semble, [permission])
-    fast_path_calls.clear()
-
-    result = mock_semble.execute(on_path(document, path), variables(sub["id"]), token=token)
+    result = run_on(
+        mock_semble, fast_path_calls, path, field, document, variables(sub["id"]), token
+    )
 
     assert "errors" not in result, result
-    assert fast_path_calls == ([field] if path == "fast" else [])
     answer = result["data"][field]
     if field == "webhooks":
         assert [(s["id"], s["secret"]) for s in answer] == [(sub["id"], None)]
@@ -209,29 +224,24 @@ def test_the_same_request_succeeds_with_only_that_permission(
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize(("field", "document", "variables", "permission"), WEBHOOK_OPERATIONS)
+@pytest.mark.parametrize("op", WEBHOOK_OPERATIONS, ids=[op[0] for op in WEBHOOK_OPERATIONS])
 def test_a_practice_with_webhooks_disabled_is_forbidden_with_every_permission(
     mock_semble: MockSembleServer,
     fast_path_calls: list[str],
     path: str,
-    field: str,
-    document: str,
-    variables: Variables,
-    permission: str,
+    op: tuple[str, str, Variables, str],
 ) -> None:
+    field, document, variables, _ = op
     sub = existing_subscription(mock_semble)
     document_state = mock_semble.state()
     document_state["practices"][0]["webhooksEnabled"] = False  # the subscription stays
     mock_semble.load_state(document_state)
     before = mock_semble.state()
-    fast_path_calls.clear()
-
-    result = mock_semble.execute(on_path(document, path), variables(sub["id"]))
+    result = run_on(mock_semble, fast_path_calls, path, field, document, variables(sub["id"]))
 
     assert_forbidden(result, field, MSG_DISABLED)
     assert mock_semble.state() == before
     assert mock_semble.deliveries() == []
-    assert fast_path_calls == ([field] if path == "fast" else [])
 
 
 def test_every_guarded_webhook_operation_is_covered() -> None:
@@ -256,48 +266,42 @@ def test_the_forced_document_is_the_same_operation() -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize(("field", "document", "variables", "permission"), PATIENT_OPERATIONS)
+@pytest.mark.parametrize("op", PATIENT_OPERATIONS, ids=[op[0] for op in PATIENT_OPERATIONS])
 def test_a_missing_patient_permission_is_forbidden_against_an_existing_patient(
     world: World,  # noqa: F811
     fast_path_calls: list[str],
     path: str,
-    field: str,
-    document: str,
-    variables: Callable[[dict[str, str]], dict[str, Any]],
-    permission: str,
+    op: tuple[str, str, Callable[[dict[str, str]], dict[str, Any]], str],
 ) -> None:
+    field, document, variables, permission = op
     token = patient_token_without(world.server, permission)
     before = world.snapshot()
-    fast_path_calls.clear()
-
-    result = world.server.execute(on_path(document, path), variables(world.ids), token=token)
+    result = run_on(
+        world.server, fast_path_calls, path, field, document, variables(world.ids), token
+    )
 
     assert_forbidden(result, field, f"Missing permission: {permission}")
     assert_unchanged(world, before)
-    assert fast_path_calls == ([field] if path == "fast" else [])
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize(("field", "document", "variables", "permission"), PATIENT_OPERATIONS)
+@pytest.mark.parametrize("op", PATIENT_OPERATIONS, ids=[op[0] for op in PATIENT_OPERATIONS])
 def test_the_same_patient_request_succeeds_with_only_that_permission(
     world: World,  # noqa: F811
     fast_path_calls: list[str],
     path: str,
-    field: str,
-    document: str,
-    variables: Callable[[dict[str, str]], dict[str, Any]],
-    permission: str,
+    op: tuple[str, str, Callable[[dict[str, str]], dict[str, Any]], str],
 ) -> None:
+    field, document, variables, permission = op
     token = token_with(world.server, [permission])
     if field == "unarchivePatient":  # only an archived patient can be unarchived
         archive = {"id": world.ids["id"], "reason": "OTHER"}
         assert world.server.execute(patient_docs.ARCHIVE, archive)["data"]["archivePatient"]["data"]
-    fast_path_calls.clear()
-
-    result = world.server.execute(on_path(document, path), variables(world.ids), token=token)
+    result = run_on(
+        world.server, fast_path_calls, path, field, document, variables(world.ids), token
+    )
 
     assert "errors" not in result, result
-    assert fast_path_calls == ([field] if path == "fast" else [])
     answer = result["data"][field]
     assert answer is not None
     if isinstance(answer, dict) and "error" in answer:
