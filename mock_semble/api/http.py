@@ -20,7 +20,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 
 from ..core.clock import format_datetime
 from ..core.context import RequestContext
-from ..core.jsonbody import BodyError, parse_json, read_body
+from ..core.jsonbody import BodyError, TooComplex, parse_json, read_body
 from ..core.logs import printable
 from ..core.runtime import Runtime
 from ..core.server import is_loopback
@@ -48,12 +48,16 @@ class GraphQLApi:
         self.fast_path = FastPath(self.schema)
 
 
-@lru_cache(maxsize=1024)
 def document_operation_name(query: str) -> str | None:
     """The name of the document's first operation (``query Name { … }``), read from
     its first tokens only: many clients name operations in the text alone."""
+    return _first_operation_name(query[:4096])  # the cache holds no whole documents
+
+
+@lru_cache(maxsize=1024)
+def _first_operation_name(head: str) -> str | None:
     try:
-        lexer = Lexer(Source(query[:4096]))
+        lexer = Lexer(Source(head))
         first = lexer.advance()
         if first.kind is not TokenKind.NAME or first.value not in OPERATION_KEYWORDS:
             return None
@@ -92,6 +96,8 @@ def parse_request(body: bytes, content_type: str) -> tuple[str, dict[str, Any] |
         raise Refusal(415, "Content-Type must be application/json.", "UNSUPPORTED_MEDIA_TYPE")
     try:
         payload = parse_json(body)
+    except TooComplex as exc:
+        raise Refusal(400, str(exc)) from None
     except ValueError:
         raise Refusal(400, "Request body is not valid JSON.") from None
     if not isinstance(payload, dict):

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..core.jsonbody import BodyError, parse_json, read_body
+from ..core.jsonbody import BodyError, TooComplex, parse_json, read_body
 from ..core.runtime import Runtime
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -67,6 +67,8 @@ async def json_body(
         raise BadRequest("a JSON object body is required")
     try:
         data = parse_json(body)
+    except TooComplex as exc:
+        raise BadRequest(str(exc)) from None
     except ValueError:
         raise BadRequest("request body is not valid JSON") from None
     if not isinstance(data, dict):

@@ -130,7 +130,7 @@ def load_state_file(path: Path, runtime: Runtime) -> State:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read state file {path}: {exc}") from None
     try:
-        document = parse_json(text.encode())
+        document = parse_json(text.encode(), max_containers=None)  # read at start-up
     except ValueError as exc:
         raise ConfigError(f"state file {path} is not valid JSON: {exc}") from None
     try:

@@ -766,11 +766,12 @@ ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 @pytest.mark.parametrize(
-    "frozen_at", ["0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z"]
+    "frozen_at", ["0001-01-02T00:00:00Z", "0999-12-31T23:59:59Z", "9999-12-30T00:00:00.000Z"]
 )
 def test_extreme_frozen_clock_keeps_timestamps_iso_and_state_reloadable(frozen_at: str) -> None:
-    """The control plane accepts any ISO-8601 instant; every DateTime the mock writes
-    must stay ISO-8601 (four-digit year), so that its own state export loads again."""
+    """The control plane accepts any ISO-8601 instant in the clock's range (0001-01-02 to
+    9999-12-30, issue 13); every DateTime the mock writes must stay ISO-8601 (four-digit
+    year), so that its own state export loads again."""
     with MockSembleServer(delivery_mode="record") as server:
         clock = server.freeze_clock(frozen_at)
         sub = server.create_webhook(LOOPBACK_URL)

@@ -158,9 +158,7 @@ def test_a_misspelt_practice_field_is_refused(server: MockSembleServer) -> None:
 # -- item 9: bodies are read as a stream, cut at 1 MiB, nested at most 64 deep -------------
 
 
-def _endless_chunked_body(
-    port: int, method: str, path: str, sent_limit: int
-) -> tuple[bytes, int]:
+def _endless_chunked_body(port: int, method: str, path: str, sent_limit: int) -> tuple[bytes, int]:
     """Send a chunked body that never ends; return the answer and how much was sent."""
     sent = 0
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
@@ -206,15 +204,43 @@ def test_control_bodies_are_cut_at_1_mib_while_they_stream(
     assert sent < 64 * MIB
 
 
-@pytest.mark.parametrize("depth", [65, 990, 100_000])
-def test_control_bodies_nested_too_deep_are_400(server: MockSembleServer, depth: int) -> None:
+@pytest.mark.parametrize(
+    ("depth", "message"),
+    [
+        (65, "request body is not valid JSON"),
+        (990, "request body is not valid JSON"),
+        (100_000, "Request body has more than 100000 JSON arrays and objects."),
+    ],
+)
+def test_control_bodies_nested_too_deep_are_400(
+    server: MockSembleServer, depth: int, message: str
+) -> None:
     body = b'{"eventType":"PATIENT_CREATED","identifiers":' + b"[" * depth + b"]" * depth + b"}"
     with httpx.Client(base_url=server.url, timeout=30) as http:
         answer = http.post(
             "/__mock/events", content=body, headers={"content-type": "application/json"}
         )
     assert answer.status_code == 400
-    assert answer.json() == {"error": "request body is not valid JSON"}
+    assert answer.json() == {"error": message}
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/__mock/events"])
+def test_a_body_of_many_tiny_arrays_is_refused_before_it_is_decoded(
+    server: MockSembleServer, path: str
+) -> None:
+    """1 MiB of ``[[]]`` decodes to 0.3 million lists, which once held the event loop for
+    most of a second per request (without a token): refused by counting, undecoded."""
+    count = (MIB - 200) // 5
+    body = b'{"query":"{ webhooks { id } }","variables":{"v":[' + b"[[]]," * count + b"[]]}}"
+    assert len(body) < MIB
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        answer = http.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    message = "Request body has more than 100000 JSON arrays and objects."
+    if path == "/graphql":
+        assert answer.json()["errors"][0]["message"] == message
+    else:
+        assert answer.json() == {"error": message}
 
 
 # -- item 17: gzip (any Content-Encoding) is 415, not "not valid JSON" -----------------------

@@ -14,6 +14,11 @@ the whole run must stay within what the bounded journals hold plus a fixed allow
 and the growth after the warm-up must stay near zero: a leak per request or per
 delivery would show as a steady climb over tens of thousands of them.
 
+A memory-attack mix runs alongside (issue 13), all without a token: large variables,
+identifiers and operation names, a huge practice name. VmRSS must stay under 300 MB at
+every sample, and /__mock/health, timed every 50 ms, must answer in under 100 ms at
+the median (the soak's own stated bound; the percentiles go to the figures).
+
 The request journal's size is the CLI flag ``--request-journal-size``; the delivery
 journal's has no flag, so the server runs the CLI's own functions with
 ``delivery_journal_size=200`` added (see ``helpers.SERVE_WITH_EXTRA``).
@@ -21,7 +26,9 @@ journal's has no flag, so the server runs the CLI's own functions with
 
 from __future__ import annotations
 
+import json
 import random
+import statistics
 import threading
 import time
 from collections import Counter
@@ -52,6 +59,44 @@ FIXED_SLACK = 24 * 1024 * 1024
 STEADY_SLACK = 6 * 1024 * 1024  # after the warm-up: allocator noise only
 DOCUMENTS, DOCUMENT_SIZE = 150, 200 * 1024  # distinct documents of 200 KiB each
 DOCUMENT_SLACK = 24 * 1024 * 1024  # what they may leave behind (30 MiB were sent)
+# The memory-attack mix (issue 13) runs alongside: the server's VmRSS must stay under
+# this at every sample, and /__mock/health is timed every 50 ms meanwhile.
+RSS_LIMIT = 300 * 1024 * 1024
+# Bodies of up to 1 MiB are read, decoded and refused all the time: the allocator keeps
+# arenas for them once (measured: about 10 MiB more than without the attacks).
+ATTACK_SLACK = 16 * 1024 * 1024
+HEALTH_MEDIAN_LIMIT = 0.1  # seconds: the soak's stated bound on a health answer
+JSON = {"content-type": "application/json"}
+
+
+def _attack_bodies() -> list[tuple[str, str, bytes, int]]:
+    """(kind, path, body, expected status) of each memory attack, all without a token:
+    ~256 KB of nested-array variables (decoded they are ~23x that), identifiers of
+    900 KB, a near-1 MiB operationName, a practice named with 900 KB."""
+    variables = {"v": [[[]] for _ in range(256 * 1024 // 6)]}
+    return [
+        (
+            "attack variables",
+            "/graphql",
+            json.dumps({"query": "{ webhooks { id } }", "variables": variables}).encode(),
+            401,
+        ),
+        (
+            "attack identifiers",
+            "/__mock/events",
+            json.dumps(
+                {"eventType": "PATIENT_CREATED", "identifiers": {"patientId": "a" * 900_000}}
+            ).encode(),
+            400,
+        ),
+        (
+            "attack operationName",
+            "/graphql",
+            json.dumps({"query": "{ webhooks { id } }", "operationName": "N" * 1_000_000}).encode(),
+            401,
+        ),
+        ("attack name", "/__mock/practices", json.dumps({"name": "P" * 900_000}).encode(), 400),
+    ]
 
 
 class Load:
@@ -64,6 +109,8 @@ class Load:
         self.faults: list[str] = []
         self.fired = 0
         self.lock = threading.Lock()
+        self.attack_bodies = _attack_bodies()
+        self.health_seconds: list[float] = []
 
     def count(self, response: httpx.Response, kind: str) -> None:
         with self.lock:
@@ -133,6 +180,23 @@ class Load:
             with self.lock:
                 self.fired += len(r.json()["deliveries"])
 
+    def attacks(self, http: httpx.Client, rng: random.Random, n: int) -> None:
+        kind, path, body, expected = self.attack_bodies[n % len(self.attack_bodies)]
+        response = http.post(path, content=body, headers=JSON)
+        self.count(response, kind)
+        if response.status_code != expected:
+            with self.lock:
+                self.faults.append(f"{kind}: {response.status_code} {response.text[:200]}")
+
+    def health(self, http: httpx.Client, rng: random.Random, n: int) -> None:
+        started = time.perf_counter()
+        response = http.get("/__mock/health")
+        elapsed = time.perf_counter() - started
+        self.count(response, "health")
+        with self.lock:
+            self.health_seconds.append(elapsed)
+        self.stop.wait(0.05)
+
     def control(self, http: httpx.Client, rng: random.Random, n: int) -> None:
         self.count(http.get("/__mock/requests"), "control requests")
         failed = http.get("/__mock/deliveries", params={"status": "failed"})
@@ -156,6 +220,7 @@ def test_soak_mixed_load_memory_stays_bounded(
     server = cli_server(
         *("--allow-http-localhost", "--request-journal-size", str(REQUEST_JOURNAL)),
         *("--retry-schedule", "0.1", "--delivery-timeout", "2", "--log-level", "warning"),
+        *("--circuit-breaker", "0"),  # the refused receiver must keep failing, not pause
         name="soak",
         extra={"delivery_journal_size": DELIVERY_JOURNAL},
     )
@@ -204,6 +269,8 @@ def test_soak_mixed_load_memory_stays_bounded(
                 ("graphql-2", load.graphql),
                 ("events", load.events),
                 ("control", load.control),
+                ("attacks", load.attacks),
+                ("health", load.health),
             ]
         ]
         started = time.monotonic()
@@ -227,16 +294,20 @@ def test_soak_mixed_load_memory_stays_bounded(
         elapsed = time.monotonic() - started
         rss_end = server.rss_kib()
         with server.client() as http:
-            journal = http.get("/__mock/requests").json()["requests"]
+            journal = http.get("/__mock/requests", params={"limit": 1000}).json()["requests"]
             statuses = Counter(
-                d["status"] for d in http.get("/__mock/deliveries").json()["deliveries"]
+                d["status"]
+                for d in http.get("/__mock/deliveries", params={"limit": 1000}).json()["deliveries"]
             )
             health = http.get("/__mock/health").json()
     finally:
         receiver.stop()
 
     bound_kib = (
-        DELIVERY_JOURNAL * DELIVERY_ENTRY + REQUEST_JOURNAL * REQUEST_ENTRY + FIXED_SLACK
+        DELIVERY_JOURNAL * DELIVERY_ENTRY
+        + REQUEST_JOURNAL * REQUEST_ENTRY
+        + FIXED_SLACK
+        + ATTACK_SLACK
     ) // 1024
     figures.record(
         "soak",
@@ -258,8 +329,13 @@ def test_soak_mixed_load_memory_stays_bounded(
         growth_bound_kib=bound_kib,
         rss_samples_kib=[(t, kib) for t, kib, _ in samples[:: max(1, len(samples) // 12)]],
         faults=len(load.faults),
+        rss_limit_kib=RSS_LIMIT // 1024,
+        health_ms=_percentiles(load.health_seconds),
     )
     assert not load.faults, load.faults[:5]
+    assert max(s[1] for s in samples) * 1024 < RSS_LIMIT, samples
+    assert load.counts["health"] == len(load.health_seconds) > 0
+    assert statistics.median(load.health_seconds) < HEALTH_MEDIAN_LIMIT
     assert health["status"] == "ok"
     assert len(journal) == REQUEST_JOURNAL  # the ring buffer is full and no larger
     assert sum(statuses.values()) <= DELIVERY_JOURNAL
@@ -268,6 +344,15 @@ def test_soak_mixed_load_memory_stays_bounded(
     assert rss_end - rss_start <= bound_kib, (rss_start, rss_end, bound_kib)
     assert rss_warm is not None
     assert rss_end - rss_warm <= STEADY_SLACK // 1024, (rss_warm, rss_end, samples)
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds) or [0.0]
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": at(1.0), "n": len(seconds)}
 
 
 def test_large_distinct_documents_are_not_retained(
