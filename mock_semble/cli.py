@@ -131,6 +131,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         path = Path(args.ca_bundle)
         if not path.is_file():
             raise ConfigError(f"--ca-bundle file not found: {path}")
+        check_ca_bundle(path)
         fields["ca_bundle"] = path
     if args.config and args.state_file:
         # Both would define the practices and tokens; refuse rather than pick one.
@@ -150,6 +151,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--state-file not found: {path}")
         fields["state_file"] = path
     return Settings(**fields)
+
+
+def check_ca_bundle(path: Path) -> None:
+    """Refuse at start a bundle no delivery could use (else every delivery fails)."""
+    import ssl  # only with --ca-bundle: ssl costs start-up time
+
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or type(exc).__name__
+        raise ConfigError(f"--ca-bundle {path} holds no usable certificate ({reason})") from None
 
 
 def serve(settings: Settings, *, ready_file: Path | None = None, log_format: str = "text") -> int:

@@ -234,17 +234,32 @@ def test_a_call_whose_body_arrives_during_shutdown_is_refused_with_503(call: str
 # -- an unreadable --ca-bundle ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["not PEM", "removed after start"])
-def test_an_unreadable_ca_bundle_fails_deliveries_with_a_clear_error(
-    tmp_path: Path, webhook_receiver: WebhookReceiver, how: str
-) -> None:
+@pytest.mark.parametrize("content", ["this is not a certificate\n", ""])
+def test_a_ca_bundle_without_certificates_is_refused_at_start(tmp_path: Path, content: str) -> None:
     bundle = tmp_path / "ca.pem"
-    bundle.write_text("this is not a certificate\n" if how == "not PEM" else "")
+    bundle.write_text(content)
+    run = subprocess.run(
+        [sys.executable, "-m", "mock_semble", "serve", "--port", "0", "--ca-bundle", str(bundle)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"mock-semble: error: --ca-bundle {bundle} holds no usable")
+    assert run.stderr.count("\n") == 1  # one line, no traceback
+
+
+def test_a_ca_bundle_removed_after_start_fails_deliveries_with_a_clear_error(
+    tmp_path: Path, webhook_receiver: WebhookReceiver
+) -> None:
+    import trustme  # a test dependency
+
+    bundle = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(bundle))
     with serve(
         "--ca-bundle", str(bundle), "--allow-http-localhost", "--retry-schedule", ""
     ) as mock:
-        if how == "removed after start":
-            bundle.unlink()  # the trust store is loaded at the first delivery
+        bundle.unlink()  # the trust store is loaded at the first delivery
         mock.subscribe(webhook_receiver.url)
         response = httpx.post(
             mock.url + "/__mock/events", json={"eventType": "patient.created", "wait": True}

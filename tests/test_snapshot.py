@@ -108,10 +108,21 @@ def valid_v1_document() -> dict[str, Any]:
 
 def upgraded(v1: dict[str, Any]) -> dict[str, Any]:
     """What a version 1 document exports as once imported (SPEC §4): version 2, dotted
-    event types, empty reference data, the default user, no patients."""
+    event types, the default user, no patients; reference data empty except for the
+    default practice, which keeps SPEC §3's fixed ids."""
     return {
         "version": 2,
-        "practices": [{**p, **NO_REFERENCE_DATA} for p in v1["practices"]],
+        "practices": [
+            {
+                **p,
+                **(
+                    DEFAULT_REFERENCE_DATA
+                    if p["id"] == "000000000000000000000001"
+                    else NO_REFERENCE_DATA
+                ),
+            }
+            for p in v1["practices"]
+        ],
         "tokens": [{**t, "user": DEFAULT_USER} for t in v1["tokens"]],
         "subscriptions": [
             {**sub, "eventTypes": [e.lower().replace("_", ".") for e in sub["eventTypes"]]}

@@ -103,7 +103,11 @@ async def create_token(request: Request) -> Response:
     try:
         permissions = parse_permissions(data.get("permissions"), "permissions")
         token = None if data.get("token") is None else check_token_text(data["token"], "token")
-        user = None if data.get("user") is None else user_from_json(data["user"], "user")
+        user = (
+            None
+            if data.get("user") is None
+            else user_from_json(data["user"], "user", ids=runtime.ids)
+        )
     except ConfigError as exc:
         raise BadRequest(str(exc)) from None
     with runtime.lock:

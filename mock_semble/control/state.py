@@ -14,6 +14,7 @@ names, no patients, no reference data) still import.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ from ..core.jsonbody import parse_json
 from ..core.runtime import Runtime, State
 from ..core.settings import Settings
 from ..core.tenancy import (
+    DEFAULT_ACCESS_GROUPS,
+    DEFAULT_LABELS,
+    DEFAULT_MEMBERSHIPS,
+    DEFAULT_NUMBER_TYPES,
+    DEFAULT_PRACTICE_ID,
     PracticeSeed,
     TokenSeed,
     practice_from_json,
@@ -63,7 +69,7 @@ def export_state(runtime: Runtime) -> dict[str, Any]:
         return document
 
 
-def _practices(items: list[Any]) -> tuple[PracticeSeed, ...]:
+def _practices(items: list[Any], version: int) -> tuple[PracticeSeed, ...]:
     seen: set[str] = set()
     result = []
     for n, item in enumerate(items):
@@ -72,9 +78,19 @@ def _practices(items: list[Any]) -> tuple[PracticeSeed, ...]:
             raise doc.fail(where, "must be an object with an id")
         seed = practice_from_json(item, where)
         assert seed.id is not None
-        if seed.id in seen:
-            raise doc.fail(f"{where}.id", f"duplicate practice id {seed.id}")
-        seen.add(seed.id)
+        if version == 1 and seed.id == DEFAULT_PRACTICE_ID:
+            # version 1 had no reference data: the default practice keeps SPEC §3's
+            seed = replace(
+                seed,
+                labels=DEFAULT_LABELS,
+                number_types=DEFAULT_NUMBER_TYPES,
+                memberships=DEFAULT_MEMBERSHIPS,
+                access_groups=DEFAULT_ACCESS_GROUPS,
+            )
+        practice_id = str(seed.id)
+        if practice_id in seen:
+            raise doc.fail(f"{where}.id", f"duplicate practice id {practice_id}")
+        seen.add(practice_id)
         result.append(seed)
     return tuple(result)
 
@@ -111,7 +127,7 @@ def parse_state(document: Any, runtime: Runtime, settings: Settings | None = Non
     extra = sorted(set(document) - set(allowed))
     if extra:
         raise doc.fail("", f"unknown key(s): {', '.join(map(str, extra))[:200]}")
-    practices = _practices(doc.array(document["practices"], "practices"))
+    practices = _practices(doc.array(document["practices"], "practices"), version)
     practice_ids = {p.id for p in practices if p.id is not None}
     tokens = _tokens(doc.array(document["tokens"], "tokens"), practice_ids)
     parsed = {

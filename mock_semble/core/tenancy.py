@@ -164,7 +164,7 @@ def check_token_text(value: object, where: str) -> str:
         and len(value) <= MAX_TOKEN_LENGTH
         and _TOKEN_TEXT.fullmatch(value) is not None
         and not value.lower().startswith("bearer"),
-        f"{where}: token must be 1-256 visible ASCII characters without spaces "
+        f"{where} must be 1-256 visible ASCII characters without spaces "
         "and must not start with 'Bearer'",
     )
     assert isinstance(value, str)
@@ -302,7 +302,7 @@ def user_from_json(entry: object, where: str, ids: IdFactory | None = None) -> U
 
 def token_from_json(entry: object, where: str, practice_ids: Iterable[str]) -> TokenSeed:
     data = _keys(entry, where, ("token", "practiceId", "permissions", "user"))
-    token = check_token_text(data.get("token"), where)
+    token = check_token_text(data.get("token"), f"{where}: token")
     pid = data.get("practiceId")
     _expect(pid in set(practice_ids), f"{where}: practiceId must be the id of a known practice")
     perms = parse_permissions(data.get("permissions", []), where)

@@ -313,7 +313,7 @@ def test_control_plane_refuses_tokens_a_client_cannot_send(
             "/__mock/tokens", json={"practiceId": PRACTICE, "permissions": [], "token": token}
         )
         assert answer.status_code == 400
-        assert answer.json() == {"error": f"token: {MSG_TOKEN}"}
+        assert answer.json() == {"error": MSG_TOKEN}
         assert http.get("/__mock/state").json()["tokens"] == before
 
 
