@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from mock_semble.testing import MockSembleServer
 
 from .helpers import CliServer, Figures
 
@@ -55,3 +58,19 @@ def cli_server(tmp_path: Path) -> Iterator[Callable[..., CliServer]]:
                 server.terminate()
             finally:
                 server.kill()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockSembleServer]:
+    """One in-process server per module, in record mode (deliveries signed, not sent)."""
+    with MockSembleServer(delivery_mode="record") as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: MockSembleServer) -> Iterator[httpx.Client]:
+    """A client of the module's server, reset before and after the test."""
+    server.reset()
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+    server.reset()

@@ -8,7 +8,6 @@ Expected values are SPEC §1.4 and §7 literals and the issue's decisions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,8 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mock_semble.core.errors import RuleError
 from mock_semble.testing import MockSembleServer
 from mock_semble.webhooks import subscriptions_of
+from mock_semble.webhooks.models import Header
+from mock_semble.webhooks.rules import check_label
 
 from .helpers import CREATE, Figures, graphql
 
@@ -35,20 +37,6 @@ TOO_LARGE = {
     ],
 }
 MSG_LABEL = "label must be between 1 and 256 characters"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockSembleServer]:
-    with MockSembleServer(delivery_mode="record") as running:
-        yield running
-
-
-@pytest.fixture
-def http(server: MockSembleServer) -> Iterator[httpx.Client]:
-    server.reset()
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
-    server.reset()
 
 
 def _create(http: httpx.Client, **fields: Any) -> dict[str, Any]:
@@ -106,8 +94,6 @@ def _fill(server: MockSembleServer, count: int, headers: bool) -> None:
     runtime = server.runtime
     store = subscriptions_of(runtime)
     pairs = tuple((h["key"], h["value"]) for h in HEADERS) if headers else None
-    from mock_semble.webhooks.models import Header
-
     for n in range(count):
         store.create(
             runtime.default_practice_id or "",
@@ -220,9 +206,6 @@ def test_labels_javascript_keeps_are_accepted(http: httpx.Client, label: str) ->
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=JS_BLANK, min_size=1, max_size=20), st.text(min_size=1, max_size=5))
 def test_blank_is_exactly_javascripts_trim(blank: str, other: str) -> None:
-    from mock_semble.core.errors import RuleError
-    from mock_semble.webhooks.rules import check_label
-
     with pytest.raises(RuleError):
         check_label(blank)
     text = blank + other + blank

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,6 @@ MIB = 1024 * 1024
 # string (a cache buster), and need no admin token (SPEC §4: the page asks for it).
 STATIC = {"/__mock/ui", "/__mock/ui/{name}"}
 CATCH_ALL = "/__mock/{rest:path}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockSembleServer]:
-    with MockSembleServer(delivery_mode="record") as running:
-        yield running
 
 
 def _routes(server: MockSembleServer) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ Expected values come from SPEC §4 and the issue's decisions, written out here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,20 +23,6 @@ TOKEN = "test-token"
 RANGE_MESSAGE = "the clock must stay between 0001-01-02T00:00:00.000Z and 9999-12-30T00:00:00.000Z"
 INVALID_HEADERS = "INVALID_HEADERS"
 HEADER_MESSAGE = "must be visible ASCII with inner spaces or tabs only"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockSembleServer]:
-    with MockSembleServer(delivery_mode="record") as running:
-        yield running
-
-
-@pytest.fixture
-def http(server: MockSembleServer) -> Iterator[httpx.Client]:
-    server.reset()
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        yield client
-    server.reset()
 
 
 # -- item 1: the clock's range ------------------------------------------------------------
