@@ -14,7 +14,6 @@ a ``MockSembleServer``, so the fixture and the context manager share every metho
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -24,7 +23,9 @@ from ..app import create_app
 from ..control.inspector import stop_streams
 from ..core.errors import ConfigError
 from ..core.events import to_dotted, to_enum_name
+from ..core.server import build_server, listening_socket, mark_listening
 from ..core.settings import Settings, normalise_options
+from ..delivery.engine import engine_of
 from .client import MockSembleClient
 
 # What the pytest fixture starts with (README, "Testing with pytest"): receivers are
@@ -73,23 +74,18 @@ class MockSembleServer(MockSembleClient):
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> MockSembleServer:
-        import uvicorn  # only when a server starts: importing the client stays cheap
-
         self.app = create_app(self.settings)  # ConfigError for a bad state file
         self.runtime = self.app.state.runtime  # in-process escape hatch
         # A --state-file brings its own tokens: the default token is its first one.
         self.token = self.runtime.default_token
         self.practice_id = self.runtime.default_practice_id
-        # IPPROTO_TCP so asyncio sets TCP_NODELAY (see cli.serve)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="on", server_header=False
+        # the same serving as `mock-semble serve`: connection guard, deliveries stopped
+        # before open requests drain, no delivery to our own address
+        sock = listening_socket("127.0.0.1", 0)
+        port = mark_listening(self.runtime, sock)[1]
+        self._server = build_server(
+            self.app, self.settings, before_drain=engine_of(self.runtime).stop
         )
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._server.serve(sockets=[sock])),
             name=f"mock-semble-{port}",
