@@ -246,9 +246,9 @@ def given(draw: st.DrawFn, name: str, arg_type: GraphQLInputType, deprecated: bo
     if isinstance(arg_type, GraphQLNonNull):
         return True
     if deprecated:
-        return draw(st.integers(0, 79)) == 0
-    odds = 7 if name in USUALLY_GIVEN else 1
-    return draw(st.integers(0, 7)) < odds
+        return draw(st.integers(0, 199)) == 100
+    odds = 15 if name in USUALLY_GIVEN else 2
+    return draw(st.integers(0, 15)) < odds
 
 
 def input_object(draw: st.DrawFn, gql_type: GraphQLInputObjectType, own: str, ids: Ids) -> Any:
