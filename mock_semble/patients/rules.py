@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime, time
 
 from ..core.errors import RuleError
+from ..core.text import is_blank as is_js_blank
 from .models import PatientRelationshipType
 
 MSG_PATIENT_NOT_FOUND = "Patient not found"
@@ -110,7 +111,8 @@ def not_archived() -> RuleError:
 
 
 def is_blank(text: str | None) -> bool:
-    return text is None or not text.strip()
+    """Missing, or blank as JavaScript's ``trim()`` sees it (Semble's backend)."""
+    return text is None or is_js_blank(text)
 
 
 def check_name(name: str | None) -> str:
