@@ -14,6 +14,7 @@ the fast path answered, with ``secret`` null.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -51,7 +52,7 @@ READ_ONLY = TokenSeed(
 )
 MODES = ("enum", "strings")
 APIS = {mode: GraphQLApi(build_schema(DOMAINS, mode)) for mode in MODES}
-EXAMPLES = 100
+EXAMPLES = int(os.environ.get("MOCK_SEMBLE_FASTPATH_EXAMPLES") or 100)  # fewer under mutmut
 TOKENS = ("test-token", "test-token", "test-token", "read")
 
 
