@@ -14,6 +14,13 @@ from hypothesis import settings as hypothesis_settings
 from mock_semble.app import create_app
 from mock_semble.core.settings import Settings
 from mock_semble.testing import MockSembleServer
+from mock_semble.testing.documents import (
+    CREATE_WEBHOOK,
+    DELETE_WEBHOOK,
+    GET_WEBHOOK,
+    LIST_WEBHOOKS,
+    UPDATE_WEBHOOK,
+)
 
 GraphQLCall = Callable[..., Any]
 
@@ -104,30 +111,12 @@ def anyio_backend() -> str:
 TOKEN = "test-token"
 PRACTICE_ID = "000000000000000000000001"
 
-CREATE = """
-mutation Create($input: CreateWebhookInput!) {
-  createWebhook(input: $input) {
-    data { id secret url label eventTypes headers { key value } version createdAt updatedAt
-           deleted deliveryPaused }
-    error
-  }
-}"""
-UPDATE = """
-mutation Update($id: ID!, $input: UpdateWebhookInput!) {
-  updateWebhook(id: $id, input: $input) {
-    data { id secret url label eventTypes headers { key value } updatedAt deleted deliveryPaused }
-    error
-  }
-}"""
-DELETE = """
-mutation Delete($id: ID!) {
-  deleteWebhook(id: $id) { data { id secret deleted updatedAt } error }
-}"""
-LIST = """
-query List($all: Boolean) {
-  webhooks(includeDeleted: $all) { id secret url label eventTypes deleted deliveryPaused }
-}"""
-GET = "query Get($id: ID!) { webhook(id: $id) { id secret url deleted } }"
+# The operations' documents (mock_semble.testing.documents), by their short test names
+CREATE = CREATE_WEBHOOK
+UPDATE = UPDATE_WEBHOOK
+DELETE = DELETE_WEBHOOK
+LIST = LIST_WEBHOOKS
+GET = GET_WEBHOOK
 
 
 def webhook_input(**overrides: Any) -> dict[str, Any]:

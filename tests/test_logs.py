@@ -41,7 +41,7 @@ def test_no_token_or_secret_in_debug_logs() -> None:
                 json={
                     "query": CREATE,
                     "variables": {"input": webhook_input(url=f"https://x.com/{len(secrets)}")},
-                    "operationName": "Create",
+                    "operationName": "CreateWebhook",
                 },
                 headers={"x-token": token},
             )
@@ -66,7 +66,7 @@ def test_no_token_or_secret_in_debug_logs() -> None:
     _, stderr = proc.communicate(timeout=10)
     access = [line for line in stderr.splitlines() if "mock_semble.access" in line]
     assert len(access) == requests
-    assert any("POST /graphql op=Create status=200" in line for line in access)
+    assert any("POST /graphql op=CreateWebhook status=200" in line for line in access)
     for needle in ("test-token", "wrong-token-value", "admin-sekrit", "bad-admin-guess", *secrets):
         assert needle not in stderr
         assert needle not in journal
