@@ -21,26 +21,25 @@ from typing import Any
 
 import httpx
 
+from mock_semble.testing.documents import (
+    CREATE_WEBHOOK,
+    DELETE_WEBHOOK,
+    GET_WEBHOOK,
+    LIST_WEBHOOKS,
+    UPDATE_WEBHOOK,
+)
+
 READY = "mock-semble ready: "
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
 
-# Full selections, so every answer can be compared with the store.
-FIELDS = (
-    "id secret url label eventTypes headers { key value } createdAt updatedAt deleted"
-    " deliveryPaused"
-)
-CREATE = f"""mutation Create($input: CreateWebhookInput!) {{
-  createWebhook(input: $input) {{ data {{ {FIELDS} }} error }}
-}}"""
-UPDATE = f"""mutation Update($id: ID!, $input: UpdateWebhookInput!) {{
-  updateWebhook(id: $id, input: $input) {{ data {{ {FIELDS} }} error }}
-}}"""
-DELETE = f"""mutation Delete($id: ID!) {{
-  deleteWebhook(id: $id) {{ data {{ {FIELDS} }} error }}
-}}"""
-LIST = f"query List($all: Boolean) {{ webhooks(includeDeleted: $all) {{ {FIELDS} }} }}"
-GET = f"query Get($id: ID!) {{ webhook(id: $id) {{ {FIELDS} }} }}"
+# Full selections (mock_semble.testing.documents), so every answer can be compared with
+# the store.
+CREATE = CREATE_WEBHOOK
+UPDATE = UPDATE_WEBHOOK
+DELETE = DELETE_WEBHOOK
+LIST = LIST_WEBHOOKS
+GET = GET_WEBHOOK
 
 EVENTS = ("PATIENT_CREATED", "PATIENT_UPDATED", "PATIENT_DELETED")
 ALL_PERMISSIONS = ("seeWebhooks", "createWebhooks", "editWebhooks", "deleteWebhooks")
