@@ -6,6 +6,13 @@ import json
 from typing import Any
 
 from mock_semble.core.tenancy import DEFAULT_PRACTICE_ID, DEFAULT_PRACTICE_NAME, DEFAULT_TOKEN
+from mock_semble.testing.documents import (
+    CREATE_WEBHOOK,
+    DELETE_WEBHOOK,
+    GET_WEBHOOK,
+    LIST_WEBHOOKS,
+    UPDATE_WEBHOOK,
+)
 
 from .wire import Conn, HttpError, graphql_request, json_request
 
@@ -13,17 +20,12 @@ ALL_PERMISSIONS = ["seeWebhooks", "createWebhooks", "editWebhooks", "deleteWebho
 SECRET = "whsec_" + "QmVuY2htYXJrIHNlY3JldCwgbm90IGEgcmVhbCBvbmUu"
 STAMP = "2026-01-01T00:00:00.000Z"
 
-CREATE = (
-    "mutation($i: CreateWebhookInput!){createWebhook(input:$i)"
-    "{data{id url label eventTypes secret createdAt} error}}"
-)
-GET = "query($id: ID!){webhook(id:$id){id url label eventTypes deleted updatedAt}}"
-UPDATE = (
-    "mutation($id: ID!, $i: UpdateWebhookInput!){updateWebhook(id:$id, input:$i)"
-    "{data{id label updatedAt} error}}"
-)
-DELETE = "mutation($id: ID!){deleteWebhook(id:$id){data{id deleted} error}}"
-LIST = "{webhooks{id url label eventTypes headers{key value} createdAt updatedAt}}"
+# The operations' documents, full selections (the bare app answers the very same bodies)
+CREATE = CREATE_WEBHOOK
+GET = GET_WEBHOOK
+UPDATE = UPDATE_WEBHOOK
+DELETE = DELETE_WEBHOOK
+LIST = LIST_WEBHOOKS
 
 
 def practice_id(n: int) -> str:
@@ -95,7 +97,7 @@ def add_practice(conn: Conn, name: str) -> tuple[str, str]:
 
 def create_request(token: str, url: str, events: tuple[str, ...] = ("PATIENT_CREATED",)) -> bytes:
     return graphql_request(
-        CREATE, {"i": {"url": url, "eventTypes": list(events), "label": "bench"}}, token=token
+        CREATE, {"input": {"url": url, "eventTypes": list(events), "label": "bench"}}, token=token
     )
 
 
@@ -104,7 +106,7 @@ def get_request(token: str, sub_id: str) -> bytes:
 
 
 def update_request(token: str, sub_id: str, label: str) -> bytes:
-    return graphql_request(UPDATE, {"id": sub_id, "i": {"label": label}}, token=token)
+    return graphql_request(UPDATE, {"id": sub_id, "input": {"label": label}}, token=token)
 
 
 def delete_request(token: str, sub_id: str) -> bytes:

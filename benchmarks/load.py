@@ -40,7 +40,7 @@ class Load:
         payload: dict[str, object] = {"query": self.query}
         if self.unique_url is not None:
             payload["variables"] = {
-                "i": {
+                "input": {
                     "url": f"https://bench.example/{self.unique_url}/{thread}/{n}",
                     "eventTypes": [self.event_type],
                     "label": "bench",
