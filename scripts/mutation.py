@@ -173,7 +173,7 @@ def main() -> int:
     parser.add_argument("--show-survivors", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep each group's copy under this folder")
     args = parser.parse_args()
-    groups = SMOKE if args.smoke else GROUPS
+    groups: tuple[Group, ...] = SMOKE if args.smoke else GROUPS
     if args.group:
         groups = tuple(g for g in groups if g.name in args.group)
     statuses: dict[str, str] = {}
