@@ -46,7 +46,7 @@ GROUPS = (
     Group(
         "store",
         ("mock_semble/webhooks/store.py", "mock_semble/webhooks/operations.py"),
-        ("tests/test_api_webhooks.py", "tests/test_api_auth.py", "tests/test_stateful.py"),
+        ("tests/test_api_webhooks.py", "tests/test_api_auth.py", "tests/test_stateful.py", KILLS),
     ),
     Group(
         "fastpath",
