@@ -208,6 +208,31 @@ def test_reset_practice_drops_only_that_practice_and_frees_its_claims() -> None:
         add(store, P2)  # the other practice's claim stands
 
 
+def test_resetting_a_practice_without_subscriptions_is_fine() -> None:
+    store = new_store()
+    theirs = add(store, P2)
+    store.reset_practice(P1)
+    assert store.list(P2) == [theirs]
+
+
+class RepeatingIds(IdFactory):
+    """Gives the same id twice in a row, as a seeded run may after a reset."""
+
+    def __init__(self) -> None:
+        super().__init__(seed=1)
+        self.given = ["a" * 24, "a" * 24, "b" * 24]
+
+    def new_id(self) -> str:
+        return self.given.pop(0) if self.given else super().new_id()
+
+
+def test_a_taken_id_is_never_given_again() -> None:
+    store = SubscriptionStore(RepeatingIds(), threading.RLock())
+    first = add(store)
+    second = add(store, P2)
+    assert (first.id, second.id) == ("a" * 24, "b" * 24)
+
+
 def test_loaded_subscriptions_are_indexed_like_created_ones() -> None:
     store = new_store()
     sub = add(store)
@@ -218,6 +243,7 @@ def test_loaded_subscriptions_are_indexed_like_created_ones() -> None:
     store.insert_loaded(deleted)
     store.insert_loaded(sub)  # a repeat is ignored
     assert store.list(P1, include_deleted=True) == [sub, deleted]
+    assert store.list(P1) == [sub]  # deleted ones only when asked for
     with pytest.raises(RuleError):
         add(store)  # its claim is back
     assert add(store, url="https://b.example.com/h").url_key == "https://b.example.com/h"
