@@ -27,7 +27,7 @@ PYTEST_ARGS = "-p no:randomly -p no:cacheprovider -n 0 -q -x"
 ENV = {  # smaller Hypothesis budgets: each mutant reruns the tests that cover it
     "MOCK_SEMBLE_STATEFUL_EXAMPLES": "4",
     "MOCK_SEMBLE_STATEFUL_STEPS": "20",
-    "MOCK_SEMBLE_FASTPATH_EXAMPLES": "12",
+    "MOCK_SEMBLE_FASTPATH_EXAMPLES": "5",
 }
 GOAL = 0.90
 KILLS = "tests/test_mutation_kills.py"  # tests written for mutants that survived
