@@ -5,6 +5,9 @@ reach only through a live server. Expected values come from SPEC §1.4, §1.5, �
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -442,3 +445,10 @@ def test_standard_verify_refusals(headers: dict[str, str], message: str) -> None
     with pytest.raises(InvalidSignature) as info:
         verify(BODY, headers, STD_SECRET, scheme="standard", now=T0)
     assert str(info.value) == message
+
+
+def test_a_standard_secret_may_end_in_any_base64_character() -> None:
+    key = b"\x00\x00\x17"  # base64 "AAAX": a secret whose last character is an X
+    message = b"evt_1." + str(T0).encode() + b"." + BODY
+    expected = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
+    assert standard("whsec_AAAX")["webhook-signature"] == f"v1,{expected}"
