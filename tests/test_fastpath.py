@@ -254,8 +254,9 @@ def test_fast_path_matches_the_full_pipeline(mode: str) -> None:
         seen.update(pair.seen)
 
     run()
-    missing = [name for name in REACHED if not seen[name]]
-    assert not missing, (missing, seen)
+    if EXAMPLES >= 50:  # a reduced budget (mutation testing) need not reach them all
+        missing = [name for name in REACHED if not seen[name]]
+        assert not missing, (missing, seen)
 
 
 def test_plain_documents_compile_and_others_do_not() -> None:
