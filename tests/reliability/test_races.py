@@ -249,7 +249,11 @@ def test_32_clients_race_and_every_invariant_holds(
         state = control.get("/__mock/state").json()
         health = control.get("/__mock/health").json()
     assert health["status"] == "ok"
-    stored = {s["id"]: s for s in state["subscriptions"]}
+    # state documents hold dotted event types (SPEC §1.5); the API (enum mode) shows names
+    stored = {
+        s["id"]: {**s, "eventTypes": [e.upper().replace(".", "_") for e in s["eventTypes"]]}
+        for s in state["subscriptions"]
+    }
 
     # no two live subscriptions of a practice conflict: at the end, nor in any list seen
     assert not conflicts(stored.values())
