@@ -57,7 +57,7 @@ GROUPS = (
     Group(
         "retry",
         ("mock_semble/delivery/engine.py",),
-        ("tests/test_delivery_unit.py", "tests/test_delivery_send.py"),
+        ("tests/test_delivery_unit.py", "tests/test_delivery_send.py", KILLS),
         tuple(
             f"mock_semble.delivery.engine.{name}*"
             for name in (

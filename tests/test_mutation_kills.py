@@ -5,6 +5,7 @@ reach only through a live server. Expected values come from SPEC §1.4, §1.5, �
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,7 +22,9 @@ from mock_semble.core.errors import RuleError
 from mock_semble.core.events import Event
 from mock_semble.core.ids import IdFactory, is_object_id
 from mock_semble.core.settings import Settings
+from mock_semble.delivery.engine import engine_of
 from mock_semble.delivery.signing import InvalidSignature, StaleTimestamp, sign, verify
+from mock_semble.testing.receiver import WebhookReceiver
 from mock_semble.webhooks import operations as ops
 from mock_semble.webhooks.rules import (
     check_event_types,
@@ -452,3 +455,55 @@ def test_a_standard_secret_may_end_in_any_base64_character() -> None:
     message = b"evt_1." + str(T0).encode() + b"." + BODY
     expected = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
     assert standard("whsec_AAAX")["webhook-signature"] == f"v1,{expected}"
+
+
+# -- delivery retries (SPEC §2.4, §2.5): a subscription deleted while its delivery waits ----------
+
+
+def test_a_delivery_whose_subscription_is_deleted_while_waiting_ends_reported() -> None:
+    asyncio.run(_deleted_while_waiting())
+
+
+async def _deleted_while_waiting() -> None:
+    settings = Settings(allow_http_localhost=True, retry_schedule=(0.2,), event_types="strings")
+    ctx, events = context_for(settings)
+    engine = engine_of(ctx.runtime)
+    await engine.start()
+    deleted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        with WebhookReceiver() as receiver:
+            receiver.respond_with(503)
+            sub = ops.create_webhook(
+                ctx, url=receiver.url, event_types=["patient.created"], label="l", headers=None
+            )
+            sub.failed_deliveries = 2
+            [delivery] = engine.fire(Event(sub.practice_id, "patient.created", {"patientId": P1}))
+
+            def delete_after_the_first_attempt() -> None:
+                receiver.wait_for(1)
+                loop.call_soon_threadsafe(deleted.set)
+
+            await asyncio.to_thread(delete_after_the_first_attempt)
+            await deleted.wait()
+            ops.delete_webhook(ctx, sub.id)
+            await engine.wait([delivery], timeout=10)
+    finally:
+        await engine.stop()
+    assert delivery.status == "failed"
+    first, second = delivery.attempts
+    assert (first.number, first.response_status) == (1, 503)
+    assert (second.number, second.request_headers, second.error) == (
+        2,
+        {},
+        "subscription was deleted; not sent",
+    )
+    assert sub.failed_deliveries == 2  # not counted: nothing was sent to fail
+    assert [e for e in events if e.event_type == "webhook.event.deliveryFailed"] == [
+        Event(
+            sub.practice_id,
+            "webhook.event.deliveryFailed",
+            {"subscriptionId": sub.id, "outboxId": delivery.id},
+            {"failedEventType": "patient.created", "httpStatusCode": 503},
+        )
+    ]
