@@ -29,7 +29,7 @@ from strawberry.types import Info
 
 from mock_semble.api.errors import ExecutionTracker
 from mock_semble.api.http import GraphQLApi, execute
-from mock_semble.api.response import ResponseBudget, encode_content
+from mock_semble.api.response import ResponseBudget, ResponseTooLarge, encode_content
 from mock_semble.api.schema import MockSchema, build_schema
 from mock_semble.app import create_runtime
 from mock_semble.control.state import export_state
@@ -93,7 +93,9 @@ class Pair:
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.api = APIS[mode]
+        # a fresh fast path: plans compiled (and cached) by earlier examples or processes
+        # must not hide what compiling this example's documents does
+        self.api = GraphQLApi(APIS[mode].schema)
         self.fast, self.full = runtime(mode), runtime(mode)
         self.ids = Ids(reference=REFERENCE_IDS)
         self.seen: Counter[str] = Counter()
@@ -260,7 +262,7 @@ def test_fast_path_matches_the_full_pipeline(mode: str) -> None:
 
 
 def test_plain_documents_compile_and_others_do_not() -> None:
-    fast_path = APIS["enum"].fast_path
+    fast_path = GraphQLApi(APIS["enum"].schema).fast_path  # its own plan cache
     assert fast_path.compile(LIST_WEBHOOKS, None) is not None
     assert fast_path.compile(CREATE_WEBHOOK, None) is not None
     for query in (
@@ -382,3 +384,38 @@ def test_several_roots_and_unexpected_faults_answer_as_the_full_path(query: str)
     full = asyncio.run(execute(api, query, None, ctx, fast_path=False))
     assert asyncio.run(execute(api, query, None, ctx, fast_path=True)) == full
     assert both_encodings(api, query, None, ctx) == full
+
+
+def test_the_fast_path_charges_the_response_budget_like_the_full_path() -> None:
+    """An answer past the budget is ResponseTooLarge on both paths (the endpoint then
+    answers RESPONSE_TOO_LARGE), lists and single records alike."""
+    rt = runtime("enum")
+    ctx = context(rt, "test-token")
+    api = GraphQLApi(APIS["enum"].schema)
+    for n in range(3):
+        given_input = {"url": f"https://a.example.com/{n}", "eventTypes": ["PATIENT_CREATED"]}
+        made = asyncio.run(
+            execute(api, CREATE_WEBHOOK, {"input": {**given_input, "label": "x" * 200}}, ctx)
+        )
+        assert made[1]["data"]["createWebhook"]["error"] is None
+    for fast in (True, False):
+        big = {"url": f"https://b.example.com/{fast}", "eventTypes": ["PATIENT_CREATED"]}
+        for query, variables in (
+            (LIST_WEBHOOKS, {}),
+            (CREATE_WEBHOOK, {"input": {**big, "label": "y" * 200}}),
+        ):
+            with pytest.raises(ResponseTooLarge):
+                asyncio.run(encoded(api, query, variables, ctx, fast, ResponseBudget(300)))
+
+
+async def encoded(
+    api: GraphQLApi,
+    query: str,
+    variables: dict[str, Any],
+    ctx: RequestContext,
+    fast: bool,
+    budget: ResponseBudget,
+) -> list[bytes]:
+    """As the endpoint answers: execute, then encode, both against one budget."""
+    _, content = await execute(api, query, variables, ctx, fast_path=fast, budget=budget)
+    return await encode_content(content, budget)
