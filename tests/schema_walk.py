@@ -147,7 +147,7 @@ def selection(
     chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=8, unique=True))
     chosen += [n for n in must if n not in chosen]
     if draw(st.integers(0, 4)) == 0:
-        chosen.append("__typename")
+        chosen.insert(draw(st.integers(0, len(chosen))), "__typename")  # anywhere
     parts: list[str] = []
     picked: list[Picked] = []
     for n, name in enumerate(chosen):
