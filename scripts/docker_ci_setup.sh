@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepare Docker for the container test (tests/test_docker.py): a daemon and a base image.
+# Prepare Docker for the container test (tests/install/test_docker.py): a daemon and a base image.
 # The test builds the application image itself, from the checkout, with a unique tag
 # (scripts/docker_build.sh), so it never tests an image some earlier run left behind.
 #
@@ -150,4 +150,4 @@ else
         "$tarball" "$BASE_TAG" >/dev/null || die "docker import failed"
 fi
 
-log "ready: tests/test_docker.py builds its own image from the checkout on $BASE_TAG"
+log "ready: tests/install/test_docker.py builds its own image from the checkout on $BASE_TAG"

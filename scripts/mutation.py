@@ -42,22 +42,22 @@ class Group:
 
 
 GROUPS = (
-    Group("rules", ("mock_semble/webhooks/rules.py",), ("tests/test_rules.py", KILLS)),
+    Group("rules", ("mock_semble/webhooks/rules.py",), ("tests/webhooks/test_rules.py", KILLS)),
     Group(
         "store",
         ("mock_semble/webhooks/store.py", "mock_semble/webhooks/operations.py"),
-        ("tests/test_api_webhooks.py", "tests/test_api_auth.py", "tests/test_stateful.py", KILLS),
+        ("tests/webhooks/test_api_webhooks.py", "tests/api/test_api_auth.py", "tests/testing/test_stateful.py", KILLS),
     ),
     Group(
         "fastpath",
         ("mock_semble/api/fastpath.py",),
-        ("tests/test_fastpath.py", "tests/test_graphql_http.py"),
+        ("tests/api/test_fastpath.py", "tests/api/test_graphql_http.py"),
     ),
-    Group("signing", ("mock_semble/delivery/signing.py",), ("tests/test_signing.py", KILLS)),
+    Group("signing", ("mock_semble/delivery/signing.py",), ("tests/delivery/test_signing.py", KILLS)),
     Group(
         "retry",
         ("mock_semble/delivery/engine.py",),
-        ("tests/test_delivery_unit.py", "tests/test_delivery_send.py", KILLS),
+        ("tests/delivery/test_delivery_unit.py", "tests/delivery/test_delivery_send.py", KILLS),
         tuple(
             f"mock_semble.delivery.engine.{name}*"
             for name in (
@@ -73,13 +73,13 @@ SMOKE = (
     Group(
         "rules (smoke)",
         ("mock_semble/webhooks/rules.py",),
-        ("tests/test_rules.py", KILLS),
+        ("tests/webhooks/test_rules.py", KILLS),
         ("mock_semble.webhooks.rules.x_check_label*", "mock_semble.webhooks.rules.x_check_event*"),
     ),
     Group(
         "signing (smoke)",
         ("mock_semble/delivery/signing.py",),
-        ("tests/test_signing.py", KILLS),
+        ("tests/delivery/test_signing.py", KILLS),
         ("mock_semble.delivery.signing.x_sign*",),
     ),
 )

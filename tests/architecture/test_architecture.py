@@ -57,12 +57,12 @@ def _function_level_internal_imports(path: Path) -> list[str]:
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for node in ast.walk(func):
-            if isinstance(node, ast.ImportFrom) and (
-                node.level > 0 or (node.module or "").startswith("mock_semble")
-            ):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-            elif isinstance(node, ast.Import) and any(
-                a.name.startswith("mock_semble") for a in node.names
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.level > 0 or (node.module or "").startswith("mock_semble"))
+            ) or (
+                isinstance(node, ast.Import)
+                and any(a.name.startswith("mock_semble") for a in node.names)
             ):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found

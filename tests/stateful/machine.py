@@ -10,7 +10,7 @@ events it fired, against the model; after every step the state document must hol
 exactly the model (isolation: every record in its own practice, secrets as the client
 saw them, soft-deleted records kept) and no two live subscriptions may conflict.
 
-``tests/test_stateful.py`` runs :data:`QUICK`, ``tests/reliability`` runs :data:`SCALED`;
+``tests/testing/test_stateful.py`` runs :data:`QUICK`, ``tests/reliability`` runs :data:`SCALED`;
 both in the ``enum`` and the ``strings`` API version.
 """
 

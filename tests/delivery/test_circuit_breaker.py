@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_system_events import UPDATED, by_path, journal, settled, update, webhook
 
+from delivery.test_system_events import UPDATED, by_path, journal, settled, update, webhook
 from mock_semble.testing import MockSembleServer
 from mock_semble.testing.receiver import WebhookReceiver
 

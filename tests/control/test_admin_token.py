@@ -8,8 +8,8 @@ import re
 
 import httpx
 import pytest
+from core.test_seed import cli_server
 from starlette.routing import Route
-from test_seed import cli_server
 
 from mock_semble.testing import MockSembleClient, MockSembleError, MockSembleServer
 

@@ -34,7 +34,7 @@ import pytest
 
 from mock_semble.testing import WebhookReceiver
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REQUIRE_DOCKER = os.environ.get("MOCK_SEMBLE_REQUIRE_DOCKER") == "1"
 TOKEN = "test-token"
 START_TIMEOUT = 60.0  # seconds for the server to answer and the health check to pass

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_system_events import eventually
 
+from delivery.test_system_events import eventually
 from mock_semble.testing import MockSembleServer
 from mock_semble.testing.receiver import WebhookReceiver
 
-TSV = Path(__file__).resolve().parents[1] / "mock_semble" / "core" / "semble-events.tsv"
+TSV = Path(__file__).resolve().parents[2] / "mock_semble" / "core" / "semble-events.tsv"
 HEX24 = re.compile(r"[0-9a-f]{24}")
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 REPORT_TYPES = ("InitialReport", "RFATReport", "DischargeReport")

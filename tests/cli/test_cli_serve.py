@@ -260,7 +260,7 @@ def test_client_takes_the_base_or_the_graphql_url(monkeypatch: pytest.MonkeyPatc
         from_env.close()
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _example_commands() -> list[list[str]]:

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+from core.test_seed import cli_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_seed import cli_server
 
 from mock_semble.testing import MockSembleError, MockSembleServer
 from mock_semble.testing.receiver import WebhookReceiver

@@ -22,7 +22,7 @@ import pytest
 
 from mock_semble.api import graphiql_vendor as vendor
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def sri(data: bytes, algorithm: str) -> str:

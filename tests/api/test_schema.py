@@ -21,7 +21,7 @@ from mock_semble.domains import DOMAINS
 schema = build_schema(DOMAINS, "enum")
 SDL = sdl(schema)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SPEC_SDL = """
 scalar DateTime

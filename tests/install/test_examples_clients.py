@@ -17,7 +17,7 @@ import pytest
 
 from mock_semble.testing import MockSembleServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 LiveServer = Callable[..., MockSembleServer]
 

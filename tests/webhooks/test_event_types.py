@@ -15,7 +15,6 @@ import httpx
 import pytest
 from conftest import LIST, UPDATE, gql
 from graphql import build_schema as build_sdl_schema
-from test_api_webhooks import create, created, listed, payload_errors
 
 from mock_semble.api.schema import build_schema, sdl
 from mock_semble.app import create_app
@@ -25,9 +24,10 @@ from mock_semble.core.settings import Settings
 from mock_semble.domains import DOMAINS
 from mock_semble.testing import MockSembleServer
 from mock_semble.testing.receiver import WebhookReceiver
+from webhooks.test_api_webhooks import create, created, listed, payload_errors
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEX24 = re.compile(r"[0-9a-f]{24}")
 MODES = ("enum", "strings")
 # Each mode's spelling of Semble's three patient events (SPEC §1.1, §1.5).

@@ -70,7 +70,7 @@ def test_create_webhook_helper_raises_on_a_payload_error(mock_semble: MockSemble
 
 def test_each_test_starts_from_the_start_up_state(mock_semble: MockSembleServer) -> None:
     # Runs after tests that created webhooks, practices and froze the clock (in file
-    # order; tests/test_plugin_runs.py proves the reset whatever the order).
+    # order; tests/testing/test_plugin_runs.py proves the reset whatever the order).
     assert mock_semble.requests() == []  # journal cleared too
     assert mock_semble.execute(LIST)["data"]["webhooks"] == []
     assert mock_semble.deliveries() == []

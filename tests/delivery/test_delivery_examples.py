@@ -17,7 +17,7 @@ from driver import Driver, closed_port, free_port
 
 from mock_semble.testing import MockSembleServer, WebhookReceiver
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LiveServer = Callable[..., MockSembleServer]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_graphiql_browser import CHROMIUM, _drain
+from api.test_graphiql_browser import CHROMIUM, _drain
 
 import mock_semble
 from mock_semble import WebhookReceiver

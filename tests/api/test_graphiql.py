@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 
 from mock_semble.api import graphiql
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "fetch_graphiql_assets.py"
 CDN_HOSTS = ("unpkg.com", "cdn.jsdelivr", "esm.sh/")
 REAL_ASSETS = graphiql.ASSETS_DIR

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VENV_PYTHON = Path(sys.executable)
 # The seven files GraphiQL's page loads, as the pins name them (SPEC §6).
 ASSET_NAMES = {

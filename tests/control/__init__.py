@@ -1,0 +1,1 @@
+"""Tests of mock_semble control."""
