@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bench_api, bench_delivery, bench_plugin, bench_store, bench_versions
+from . import bench_api, bench_delivery, bench_patients, bench_plugin, bench_store, bench_versions
 from .load import WRK_HINT, wrk_path
 from .plan import Plan
 from .procs import MOCK_SOURCE, ROOT, bare_server, mock_server
@@ -56,6 +56,7 @@ PHASES: dict[str, Callable[[Plan, Results], None]] = {
     "deliveries": bench_delivery.deliveries,
     "versions": bench_versions.api_versions,
     "plugin": bench_plugin.plugin,
+    "patients": bench_patients.patients,
 }
 ALL_PHASES = (
     "startup",
@@ -66,6 +67,7 @@ ALL_PHASES = (
     "deliveries",
     "versions",
     "plugin",
+    "patients",
 )
 
 
