@@ -46,14 +46,21 @@ GROUPS = (
     Group(
         "store",
         ("mock_semble/webhooks/store.py", "mock_semble/webhooks/operations.py"),
-        ("tests/webhooks/test_api_webhooks.py", "tests/api/test_api_auth.py", "tests/testing/test_stateful.py", KILLS),
+        (
+            "tests/webhooks/test_api_webhooks.py",
+            "tests/api/test_api_auth.py",
+            "tests/testing/test_stateful.py",
+            KILLS,
+        ),
     ),
     Group(
         "fastpath",
         ("mock_semble/api/fastpath.py",),
         ("tests/api/test_fastpath.py", "tests/api/test_graphql_http.py"),
     ),
-    Group("signing", ("mock_semble/delivery/signing.py",), ("tests/delivery/test_signing.py", KILLS)),
+    Group(
+        "signing", ("mock_semble/delivery/signing.py",), ("tests/delivery/test_signing.py", KILLS)
+    ),
     Group(
         "retry",
         ("mock_semble/delivery/engine.py",),
