@@ -40,7 +40,7 @@ from .core.settings import (
     parse_retry_schedule,
 )
 from .core.version import __version__
-from .fire_report import delivery_line, nothing_sent, refusal, watch_progress
+from .fire_report import WEBHOOKS_DISABLED, delivery_line, nothing_sent, refusal, watch_progress
 from .listen import add_listen_flags, run_listen
 from .readiness import (
     check_ready_file,
@@ -267,6 +267,11 @@ def fire(args: argparse.Namespace) -> int:
             reason = json.loads(exc.read()).get("error", exc.reason)
         except ValueError:
             reason = exc.reason
+        if exc.code == 409 and str(reason) == WEBHOOKS_DISABLED:
+            # nothing could match (SPEC §5): with --wait that is a failed gate (1)
+            print("0 deliveries")
+            print(f"mock-semble: {refusal(exc.code, str(reason))}", file=sys.stderr)
+            return 1 if args.wait else 0
         raise ConfigError(refusal(exc.code, str(reason))) from None
     except (urllib.error.URLError, OSError) as exc:
         raise ConfigError(f"cannot reach {args.url}: {getattr(exc, 'reason', exc)}") from None

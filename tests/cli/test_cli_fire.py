@@ -84,10 +84,14 @@ def test_practice_with_webhooks_disabled(live_server: Server) -> None:
     server = live_server()
     practice = server.new_practice("Off", webhooks_enabled=False)
     result = fire("PATIENT_CREATED", "--url", server.url, "--practice", practice.id, "--wait")
-    assert result.returncode != 0
-    assert result.stderr.strip().endswith(
-        "the practice has webhooks disabled (webhooksEnabled: false), so nothing was sent"
+    assert result.returncode == 1  # SPEC §5: nothing matched, it says why
+    assert result.stderr.strip() == (
+        "mock-semble: the practice has webhooks disabled (webhooksEnabled: false), "
+        "so nothing was sent"
     )
+    without_wait = fire("PATIENT_CREATED", "--url", server.url, "--practice", practice.id)
+    assert without_wait.returncode == 0
+    assert "webhooks disabled" in without_wait.stderr
 
 
 def test_wait_prints_progress_while_retries_run(
