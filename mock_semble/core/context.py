@@ -1,5 +1,5 @@
 """Per-request GraphQL context (who is calling, the payload errors collected) and the
-two helpers every domain resolver uses: :func:`require` and :func:`payload_error`."""
+two helpers every domain uses: :func:`authorise` and :func:`payload_error`."""
 
 from __future__ import annotations
 
@@ -31,14 +31,11 @@ def forbidden(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
 
 
-def require(info: Info[RequestContext, None], permission: Permission) -> RequestContext:
-    """The request's context, or a FORBIDDEN error naming the missing permission
-    (checked before any lookup)."""
-    ctx = info.context
+def authorise(ctx: RequestContext, permission: Permission) -> None:
+    """A FORBIDDEN error naming the missing permission, checked before any lookup."""
     reason = refusal(ctx.token, permission)
     if reason is not None:
         raise forbidden(reason)
-    return ctx
 
 
 def payload_error(info: Info[RequestContext, None], error: RuleError) -> str:

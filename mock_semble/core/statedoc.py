@@ -47,22 +47,6 @@ def typed(value: Any, kind: type[T], where: str, what: str) -> T:
     return value
 
 
-def text(value: Any, where: str, limit: int) -> str:
-    result = typed(value, str, where, "a string")
-    if not result.strip() or len(result) > limit:
-        raise fail(where, f"must be 1 to {limit} characters, not blank")
-    return result
-
-
-def optional_text(value: Any, where: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    result = typed(value, str, where, "a string or null")
-    if len(result) > limit:
-        raise fail(where, f"must be at most {limit} characters")
-    return result
-
-
 def object_id(value: Any, where: str) -> str:
     if not is_object_id(value):
         raise fail(where, "must be 24 lower-case hex digits")

@@ -17,9 +17,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from ..core.context import RequestContext, forbidden
+from ..core.context import RequestContext, authorise
 from ..core.events import Event
-from ..core.tenancy import Permission, refusal
+from ..core.tenancy import Permission
 from . import rules
 from .models import (
     INS,
@@ -63,12 +63,6 @@ PLAIN_KEYS = (
 
 def patients(ctx: RequestContext) -> PatientStore:
     return ctx.runtime.store(STORE, PatientStore)
-
-
-def authorise(ctx: RequestContext, permission: Permission) -> None:
-    reason = refusal(ctx.token, permission)
-    if reason is not None:
-        raise forbidden(reason)
 
 
 def bad_user_input(message: str) -> GraphQLError:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core.context import RequestContext, forbidden
+from ..core.context import authorise as require
 from ..core.events import SUBSCRIPTION_UPDATED, Event
 from ..core.ids import is_object_id
-from ..core.tenancy import Permission, refusal
+from ..core.tenancy import Permission
 from .models import Subscription
 from .rules import check_event_types, check_headers, check_label, check_url, not_found
 from .store import Changes, SubscriptionStore
@@ -28,11 +29,9 @@ def subscriptions(ctx: RequestContext) -> SubscriptionStore:
 
 def authorise(ctx: RequestContext, permission: Permission) -> None:
     """The permission first, then the practice's webhooks switch (before any lookup)."""
-    reason = refusal(ctx.token, permission)
-    if reason is None and not ctx.practice.webhooks_enabled:
-        reason = MSG_WEBHOOKS_DISABLED
-    if reason is not None:
-        raise forbidden(reason)
+    require(ctx, permission)
+    if not ctx.practice.webhooks_enabled:
+        raise forbidden(MSG_WEBHOOKS_DISABLED)
 
 
 def list_webhooks(ctx: RequestContext, *, include_deleted: bool) -> list[Subscription]:
