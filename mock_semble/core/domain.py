@@ -26,6 +26,9 @@ class DomainStore(Protocol):
     def clear(self) -> None:
         """Drop everything (before a whole reset or a state import)."""
 
+    def collect_garbage(self) -> None:
+        """Free what ``clear`` parked (called after the response has gone)."""
+
 
 class StateSection(Protocol):
     """A domain's part of a state document: a list of records under ``key``."""

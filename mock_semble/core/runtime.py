@@ -92,9 +92,7 @@ class Runtime:
     def collect_garbage(self) -> None:
         """Free what a clear parked (after the response has gone: a lazy free)."""
         for store in self.stores.values():
-            collect = getattr(store, "collect_garbage", None)
-            if collect is not None:
-                collect()
+            store.collect_garbage()
 
     def _clear(self) -> None:
         self.tenancy.clear()
