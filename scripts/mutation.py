@@ -39,6 +39,9 @@ class Group:
     modules: tuple[str, ...]  # files mutated
     tests: tuple[str, ...]  # tests run against each mutant (those that cover it)
     names: tuple[str, ...] = ()  # mutant name globs (default: every mutant of the modules)
+    # mutmut stops a mutant after (test time + 1 s) x this x 2 CPU seconds; its default (15)
+    # lets a looping fast-path mutant burn minutes each
+    timeout_multiplier: float = 15.0
 
 
 GROUPS = (
@@ -57,6 +60,7 @@ GROUPS = (
         "fastpath",
         ("mock_semble/api/fastpath.py",),
         ("tests/api/test_fastpath.py", "tests/api/test_graphql_http.py"),
+        timeout_multiplier=3.0,
     ),
     Group(
         "signing", ("mock_semble/delivery/signing.py",), ("tests/delivery/test_signing.py", KILLS)
@@ -64,14 +68,22 @@ GROUPS = (
     Group(
         "retry",
         ("mock_semble/delivery/engine.py",),
-        ("tests/delivery/test_delivery_unit.py", "tests/delivery/test_delivery_send.py", KILLS),
+        (
+            "tests/delivery/test_engine_retries.py",
+            "tests/delivery/test_delivery_unit.py",
+            "tests/delivery/test_delivery_send.py",
+            KILLS,
+        ),
         tuple(
             f"mock_semble.delivery.engine.{name}*"
             for name in (
                 "x_wait_bound",
                 "xǁDeliveryEngineǁ_run",
                 "xǁDeliveryEngineǁ_give_up",
+                "xǁDeliveryEngineǁ_failed_for_good",
                 "xǁDeliveryEngineǁ_finish",
+                "xǁDeliveryEngineǁstop",
+                "xǁDeliveryEngineǁ_cancel",
             )
         ),
     ),
@@ -110,12 +122,13 @@ def copy_repository(into: Path) -> None:
 def config(group: Group) -> str:
     lines = ["[mutmut]", "source_paths=mock_semble/", "only_mutate="]
     lines += [f"    {m}" for m in group.modules]
+    lines.append(f"timeout_multiplier={group.timeout_multiplier}")
     lines += [f"pytest_add_cli_args={PYTEST_ARGS}", "pytest_add_cli_args_test_selection="]
     lines += [f"    {t}" for t in group.tests]
     return "\n".join(lines) + "\n"
 
 
-def run_group(group: Group, workdir: Path) -> dict[str, str]:
+def run_group(group: Group, workdir: Path, max_children: int | None) -> dict[str, str]:
     """mutant name -> mutmut's status (killed, survived, no tests, timeout …)."""
     copy_repository(workdir)
     pyproject = workdir / "pyproject.toml"  # mutmut prefers a [tool.mutmut] there
@@ -127,7 +140,10 @@ def run_group(group: Group, workdir: Path) -> dict[str, str]:
     env = {**os.environ, **ENV}
     log = workdir / "mutmut.log"
     with log.open("w") as out:
-        subprocess.run([mutmut, "run", *group.names], cwd=workdir, env=env, stdout=out, stderr=out)
+        children = ["--max-children", str(max_children)] if max_children else []
+        subprocess.run(
+            [mutmut, "run", *children, *group.names], cwd=workdir, env=env, stdout=out, stderr=out
+        )
     results = subprocess.run(
         [mutmut, "results", "--all", "true"], cwd=workdir, env=env, capture_output=True, text=True
     ).stdout
@@ -179,6 +195,7 @@ def main() -> int:
     parser.add_argument("--group", action="append", help="only these groups (by name)")
     parser.add_argument("--show-survivors", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep each group's copy under this folder")
+    parser.add_argument("--max-children", type=int, help="mutants run at once (default: CPUs)")
     args = parser.parse_args()
     groups: tuple[Group, ...] = SMOKE if args.smoke else GROUPS
     if args.group:
@@ -189,10 +206,10 @@ def main() -> int:
             workdir = args.keep / group.name.split()[0]
             shutil.rmtree(workdir, ignore_errors=True)
             workdir.mkdir(parents=True)
-            found = run_group(group, workdir)
+            found = run_group(group, workdir, args.max_children)
         else:
             with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
-                found = run_group(group, Path(tmp))
+                found = run_group(group, Path(tmp), args.max_children)
         print(f"{group.name}: {len(found)} mutants", file=sys.stderr, flush=True)
         statuses.update(found)
     table, total = report(statuses, args.show_survivors)
