@@ -59,7 +59,11 @@ GROUPS = (
     Group(
         "fastpath",
         ("mock_semble/api/fastpath.py",),
-        ("tests/api/test_fastpath.py", "tests/api/test_graphql_http.py"),
+        (
+            "tests/api/test_fastpath.py",
+            "tests/api/test_fastpath_edges.py",
+            "tests/api/test_graphql_http.py",
+        ),
         timeout_multiplier=3.0,
     ),
     Group(

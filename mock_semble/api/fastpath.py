@@ -162,7 +162,6 @@ class Root:
         "key",
         "node",
         "project",
-        "strawberry_field",
         "wants_self",
     )
 
@@ -193,7 +192,6 @@ class Root:
         self.call: Callable[..., Any] = cast("Callable[..., Any]", resolver.wrapped_func)
         self.wants_self = resolver.self_parameter is not None
         self.field_def = field_def
-        self.strawberry_field = strawberry_field
         self.project = _projector(field_def.type, node)
         listed = field_def.type
         if isinstance(listed, GraphQLNonNull):

@@ -1,0 +1,113 @@
+"""Fast-path guards the differential test rarely reaches: the token limit on its own
+parser, the operation a document names, and long lists answered a chunk at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Any
+
+from mock_semble.api.http import GraphQLApi, execute
+from mock_semble.api.response import ResponseBudget, encode_content
+from mock_semble.api.schema import build_schema
+from mock_semble.app import create_runtime
+from mock_semble.core.context import RequestContext
+from mock_semble.core.settings import Settings
+from mock_semble.domains import DOMAINS
+from mock_semble.webhooks import subscriptions_of
+from mock_semble.webhooks.models import Subscription
+
+API = GraphQLApi(build_schema(DOMAINS, "strings"))
+
+
+def _context(operation_name: str | None = None, subscriptions: int = 0) -> RequestContext:
+    runtime = create_runtime(Settings(event_types="strings"))
+    token = runtime.tenancy.token("test-token")
+    assert token is not None
+    store = subscriptions_of(runtime)
+    now = runtime.clock.now()
+    for n in range(subscriptions):
+        store.insert_loaded(
+            Subscription(
+                id=f"{n:024x}",
+                practice_id=token.practice_id,
+                signing_secret="whsec_" + "A" * 32,
+                url=f"https://example.com/{n}",
+                label=f"hook {n}",
+                event_types=("patient.created",),
+                headers=None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    ctx = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+    return dataclasses.replace(ctx, operation_name=operation_name)
+
+
+def test_the_fast_path_parser_stops_at_10000_tokens_too() -> None:
+    """SPEC §7: a document of more than 10 000 tokens is refused. The fast path parses
+    before the full path does, so its own parser must stop there as well (the cache's
+    length bound is a separate guard: the plan is built by the uncached compiler)."""
+    fast = GraphQLApi(API.schema).fast_path
+
+    def document(strings: int) -> str:  # 23 tokens around the list
+        return (
+            'mutation { createWebhook(input: {url: "https://a.example.com/h", eventTypes: ['
+            + '"p" ' * strings
+            + '], label: "l"}) { error } }'
+        )
+
+    assert fast._compile_uncached(document(10_000 - 23), None) is not None
+    assert fast._compile_uncached(document(10_001 - 23), None) is None
+
+
+def test_an_operation_name_the_document_lacks_is_refused_on_both_paths() -> None:
+    query = "query Mine { webhooks { id } }"
+    for name, expected in (
+        ("Other", {"data": None, "errors": ['Unknown operation named "Other".']}),
+        ("Mine", {"data": {"webhooks": []}, "errors": []}),
+        (None, {"data": {"webhooks": []}, "errors": []}),
+    ):
+        for fast_path in (True, False):
+            ctx = _context(name)
+            _, answer = asyncio.run(execute(API, query, None, ctx, fast_path=fast_path))
+            errors = [e["message"] for e in answer.get("errors", [])]
+            assert {"data": answer["data"], "errors": errors} == expected, (name, fast_path)
+    assert GraphQLApi(API.schema).fast_path.compile(query, "Other") is None
+
+
+def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
+    """SPEC §7: no request holds the loop for long. 1 000 records are projected and
+    encoded 256 at a time, with a turn for other requests between chunks; the answer
+    is the one a single pass would give."""
+    count = 1_000
+    ctx = _context(subscriptions=count)
+    query = "{ webhooks { id label } }"
+    assert API.fast_path.compile(query, None) is not None
+
+    async def answered() -> tuple[int, bytes]:
+        turns = 0
+        done = False
+
+        async def other_request() -> None:
+            nonlocal turns
+            while not done:
+                turns += 1
+                await asyncio.sleep(0)
+
+        ticker = asyncio.ensure_future(other_request())
+        await asyncio.sleep(0)
+        budget = ResponseBudget()
+        turns = 0
+        _, content = await execute(API, query, None, ctx, fast_path=True, budget=budget)
+        body = b"".join(await encode_content(content, budget))
+        done = True
+        await ticker
+        return turns, body
+
+    turns, body = asyncio.run(answered())
+    assert turns >= count // 256  # a turn after each of the 4 chunks (and the parts sent)
+    answer: dict[str, Any] = json.loads(body)
+    webhooks = answer["data"]["webhooks"]
+    assert [w["label"] for w in webhooks] == [f"hook {n}" for n in range(count)]
