@@ -14,13 +14,14 @@ names, no patients, no reference data) still import.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..core import statedoc as doc
@@ -37,36 +38,15 @@ from ..core.tenancy import (
     PracticeSeed,
     TokenSeed,
     practice_from_json,
-    practice_json,
     token_from_json,
-    user_json,
 )
 from .base import BadRequest, guarded, json_body, only_params, runtime_of
+from .state_export import STATE_VERSION, export_state, export_state_parts
 
-STATE_VERSION = 2
+__all__ = ["STATE_VERSION", "export_state", "load_state_file", "parse_state", "routes"]
+
 VERSIONS = (1, 2)
-
-
-def export_state(runtime: Runtime) -> dict[str, Any]:
-    """Everything as a state document (deterministic order: insertion order)."""
-    with runtime.lock:
-        document: dict[str, Any] = {
-            "version": STATE_VERSION,
-            "practices": [practice_json(p) for p in runtime.tenancy.practices.values()],
-            "tokens": [
-                {
-                    "token": t.token,
-                    "practiceId": t.practice_id,
-                    "permissions": sorted(p.value for p in t.permissions),
-                    "user": user_json(t.user),
-                }
-                for t in runtime.tenancy.tokens.values()
-            ],
-        }
-        for domain in runtime.domains:
-            store = runtime.stores[domain.name]
-            document[domain.state.key] = domain.state.export(store)
-        return document
+JSON = "application/json"
 
 
 def _practices(items: list[Any], version: int) -> tuple[PracticeSeed, ...]:
@@ -157,7 +137,14 @@ def load_state_file(path: Path, runtime: Runtime) -> State:
 
 async def get_state(request: Request) -> Response:
     only_params(request, ())
-    return JSONResponse(export_state(runtime_of(request)))
+    parts = await export_state_parts(runtime_of(request))
+
+    async def body() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    length = str(sum(map(len, parts)))
+    return StreamingResponse(body(), media_type=JSON, headers={"Content-Length": length})
 
 
 async def put_state(request: Request) -> Response:

@@ -20,6 +20,8 @@ Json = Any
 class DomainStore(Protocol):
     """The mutable state of one domain, for every practice of a runtime."""
 
+    changes: int  # bumped by every change, never reset: a long export notices one
+
     def reset_practice(self, practice_id: str) -> None:
         """Drop one practice's records."""
 
@@ -34,6 +36,12 @@ class StateSection(Protocol):
     """A domain's part of a state document: a list of records under ``key``."""
 
     key: str
+
+    def records(self, store: Any) -> list[Any]:
+        """Every record, in an order that imports back identically (a new list)."""
+
+    def record_json(self, record: Any) -> Json:
+        """One record as JSON (a new object: it shares nothing mutable with the record)."""
 
     def export(self, store: Any) -> list[Json]:
         """Every record, as JSON, in an order that imports back identically."""

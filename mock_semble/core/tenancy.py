@@ -341,6 +341,7 @@ class Tenancy:
         self.lock = lock
         self.practices: dict[str, Practice] = {}
         self.tokens: dict[str, Token] = {}
+        self.changes = 0  # bumped by every change: a long export notices one made meanwhile
 
     def add_practice(self, seed: PracticeSeed, *, configured: bool = False) -> Practice:
         with self.lock:
@@ -362,6 +363,7 @@ class Tenancy:
                 configured,
             )
             self.practices[practice_id] = practice
+            self.changes += 1
             return practice
 
     def add_token(self, seed: TokenSeed, *, configured: bool = False) -> Token:
@@ -375,6 +377,7 @@ class Tenancy:
             if seed.user is not None:
                 record.user = seed.user
             self.tokens[text] = record
+            self.changes += 1
             return record
 
     def token(self, text: str) -> Token | None:
@@ -401,6 +404,7 @@ class Tenancy:
 
     def clear(self) -> None:
         with self.lock:
+            self.changes += 1
             self.practices, self.tokens = {}, {}
 
     def load(

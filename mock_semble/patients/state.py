@@ -37,14 +37,15 @@ def json_key(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """A model record (or any value inside one) as JSON."""
+    if type(value) in _PLAIN:  # most values: checked first, exports are large (SPEC §7)
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            json_key(f.name): to_json(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in SKIPPED
-        }
+        return {key: to_json(getattr(value, name)) for name, key in _exported(type(value))}
     if isinstance(value, tuple):
         return [to_json(item) for item in value]
     if isinstance(value, Enum):
@@ -54,6 +55,14 @@ def to_json(value: Any) -> Any:
     if isinstance(value, date):
         return format_date(value)
     return value
+
+
+@cache
+def _exported(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON key) of a model dataclass's exported fields, in declaration order."""
+    return tuple(
+        (f.name, json_key(f.name)) for f in dataclasses.fields(cls) if f.name not in SKIPPED
+    )
 
 
 @cache
@@ -135,13 +144,21 @@ class PatientSection:
 
     key = "patients"
 
-    def export(self, store: PatientStore) -> list[dict[str, Any]]:
+    def records(self, store: PatientStore) -> list[Patient]:
         with store.lock:
             return [
-                to_json(patient)
+                patient
                 for practice_id in store.practice_ids()
                 for patient in store.practice_patients(practice_id)
             ]
+
+    def record_json(self, record: Patient) -> dict[str, Any]:
+        document: dict[str, Any] = to_json(record)
+        return document
+
+    def export(self, store: PatientStore) -> list[dict[str, Any]]:
+        with store.lock:
+            return [to_json(patient) for patient in self.records(store)]
 
     def parse(
         self, items: list[Any], practice_ids: set[str], settings: Settings, version: int

@@ -76,6 +76,7 @@ class PatientStore:
         self._practices: dict[str, _PracticePatients] = {}
         self._haystacks: dict[str, tuple[str, str]] = {}
         self._garbage: list[object] = []
+        self.changes = 0  # bumped by every change: a long export notices one made meanwhile
 
     # -- lookups ---------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ class PatientStore:
     def update(self, patient: Patient, changes: dict[str, Any], now: datetime) -> Patient:
         """Apply attribute changes (already validated, at least one) and move ``updatedAt``."""
         with self.lock:
+            self.changes += 1
             for name, value in changes.items():
                 setattr(patient, name, value)
             patient.updated_at = now
@@ -131,6 +133,7 @@ class PatientStore:
     def delete(self, patient: Patient, now: datetime) -> Patient:
         """Soft delete: the record stays, listed only with ``includeDeleted``."""
         with self.lock:
+            self.changes += 1
             bucket = self._practices[patient.practice_id]
             index = bisect.bisect_left(bucket.active_seq, patient.seq)
             if index < len(bucket.active_seq) and bucket.active_seq[index] == patient.seq:
@@ -209,6 +212,7 @@ class PatientStore:
     def reset_practice(self, practice_id: str) -> None:
         """Drop one practice's patients."""
         with self.lock:
+            self.changes += 1
             bucket = self._practices.pop(practice_id, None)
             if bucket is None:
                 return
@@ -222,6 +226,7 @@ class PatientStore:
         records takes milliseconds a reset request should not wait for;
         :meth:`collect_garbage` frees them after the response."""
         with self.lock:
+            self.changes += 1
             self._garbage.append((self._patients, self._practices, self._haystacks))
             self._patients, self._practices, self._haystacks = {}, {}, {}
 
@@ -233,6 +238,7 @@ class PatientStore:
     # -- internals ----------------------------------------------------------------------
 
     def _insert(self, patient: Patient) -> None:
+        self.changes += 1
         bucket = self._practices.get(patient.practice_id)
         if bucket is None:
             bucket = self._practices[patient.practice_id] = _PracticePatients()

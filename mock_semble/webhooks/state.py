@@ -113,6 +113,12 @@ class SubscriptionSection:
 
     key = "subscriptions"
 
+    def records(self, store: SubscriptionStore) -> list[Subscription]:
+        return store.all()
+
+    def record_json(self, record: Subscription) -> dict[str, Any]:
+        return subscription_json(record)
+
     def export(self, store: SubscriptionStore) -> list[dict[str, Any]]:
         return [subscription_json(s) for s in store.all()]
 

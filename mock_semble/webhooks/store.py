@@ -45,6 +45,7 @@ class SubscriptionStore:
         self._by_practice: dict[str, dict[str, Subscription]] = {}
         self._claims: dict[str, dict[Claim, str]] = {}
         self._garbage: list[object] = []
+        self.changes = 0  # bumped by every change: a long export notices one made meanwhile
 
     # -- subscriptions --------------------------------------------------------
 
@@ -115,6 +116,7 @@ class SubscriptionStore:
             if any(claims.get((key, event), sub.id) != sub.id for event in events):
                 raise conflict()
             self._release(sub)
+            self.changes += 1
             sub.url, sub.url_key, sub.event_types = url, key, events
             if changes.label is not None:
                 sub.label = changes.label
@@ -134,6 +136,7 @@ class SubscriptionStore:
             if sub is None or sub.deleted:
                 raise not_found()
             self._release(sub)
+            self.changes += 1
             sub.deleted = True
             sub.updated_at = now
             return sub
@@ -143,6 +146,7 @@ class SubscriptionStore:
     def reset_practice(self, practice_id: str) -> None:
         """Drop one practice's subscriptions (the practice and its tokens stay)."""
         with self.lock:
+            self.changes += 1
             for sub_id in self._by_practice.pop(practice_id, {}):
                 del self._subs[sub_id]
             self._claims.pop(practice_id, None)
@@ -150,6 +154,7 @@ class SubscriptionStore:
     def set_paused(self, sub: Subscription, *, now: datetime) -> None:
         """Pause a subscription (the circuit breaker): ``updatedAt`` moves."""
         with self.lock:
+            self.changes += 1
             sub.delivery_paused = True
             sub.updated_at = now
 
@@ -168,6 +173,7 @@ class SubscriptionStore:
         milliseconds, which a reset request should not wait for (like Redis' lazy free).
         :meth:`collect_garbage` frees them, after the response has gone."""
         with self.lock:
+            self.changes += 1
             self._garbage.append((self._subs, self._by_practice, self._claims))
             self._subs, self._by_practice, self._claims = {}, {}, {}
 
@@ -186,6 +192,7 @@ class SubscriptionStore:
         return new_id
 
     def _insert(self, sub: Subscription) -> None:
+        self.changes += 1
         self._subs[sub.id] = sub
         self._by_practice.setdefault(sub.practice_id, {})[sub.id] = sub
         if not sub.deleted:
