@@ -23,6 +23,7 @@ from .base import (
     field,
     guarded,
     json_body,
+    list_response,
     only_params,
     page_params,
     runtime_of,
@@ -106,14 +107,14 @@ async def fire_event(request: Request) -> Response:
     event = Event(practice_id, event_type, identifiers, metadata, subscription_id)
     fired = engine(request)
     try:
-        deliveries = fired.fire(event, fault)
+        deliveries = await fired.fire_all(event, fault)
     except ShuttingDown as exc:
         raise BadRequest(str(exc), 503) from None
     if wait:
         await fired.wait(deliveries)
         if fired.closing:  # the server stopped while we waited: not a normal answer
             return _shut_down([d.to_json() for d in deliveries])
-    return _answer(deliveries)
+    return await list_response("deliveries", deliveries, Delivery.to_json)
 
 
 def _shut_down(deliveries: list[dict[str, Any]]) -> Response:

@@ -14,14 +14,13 @@ names, no patients, no reference data) still import.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..core import statedoc as doc
@@ -40,13 +39,12 @@ from ..core.tenancy import (
     practice_from_json,
     token_from_json,
 )
-from .base import BadRequest, guarded, json_body, only_params, runtime_of
+from .base import BadRequest, guarded, json_body, only_params, parts_response, runtime_of
 from .state_export import STATE_VERSION, export_state, export_state_parts
 
 __all__ = ["STATE_VERSION", "export_state", "load_state_file", "parse_state", "routes"]
 
 VERSIONS = (1, 2)
-JSON = "application/json"
 
 
 def _practices(items: list[Any], version: int) -> tuple[PracticeSeed, ...]:
@@ -137,14 +135,7 @@ def load_state_file(path: Path, runtime: Runtime) -> State:
 
 async def get_state(request: Request) -> Response:
     only_params(request, ())
-    parts = await export_state_parts(runtime_of(request))
-
-    async def body() -> AsyncIterator[bytes]:
-        for part in parts:
-            yield part
-
-    length = str(sum(map(len, parts)))
-    return StreamingResponse(body(), media_type=JSON, headers={"Content-Length": length})
+    return parts_response(await export_state_parts(runtime_of(request)))
 
 
 async def put_state(request: Request) -> Response:

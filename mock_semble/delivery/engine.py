@@ -24,8 +24,8 @@ from ..core.version import __version__
 from ..webhooks import subscriptions_of
 from ..webhooks.models import Subscription
 from ..webhooks.operations import subscription_updated
-from .body import body_head, body_tail
 from .failures import count_failure, count_success, delivery_failed
+from .fan_out import FAN_OUT_SLICE, FanOut
 from .faults import DeliveryFault, before_attempt, signed_headers, with_fault
 from .journal import (
     FAILED,
@@ -38,7 +38,7 @@ from .journal import (
     Journal,
 )
 from .lanes import Lanes
-from .sender import RETRY_AFTER_LIMIT, build_client, forward_target, own_address, send
+from .sender import RETRY_AFTER_LIMIT, build_client, own_address, send
 
 if TYPE_CHECKING:
     import httpx
@@ -71,6 +71,18 @@ def wait_bound(schedule: tuple[float, ...], timeout: float) -> float:
     return gaps + (len(schedule) + 1) * timeout + 5.0
 
 
+def _cancel_task(task: asyncio.Task[None]) -> None:
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    loop = task.get_loop()
+    if running is loop:
+        task.cancel()
+    else:  # a reset from another thread (e.g. a test calling runtime.reset())
+        loop.call_soon_threadsafe(task.cancel)
+
+
 def _loggable(url: str) -> str:
     """scheme://host:port only: user-info, path and query may carry credentials."""
     return origin(url)
@@ -90,6 +102,7 @@ class DeliveryEngine:
         self._client: httpx.AsyncClient | None = None
         self._client_lock = asyncio.Lock()
         self._closing = False
+        self._fan_outs: dict[asyncio.Task[None], str] = {}  # -> the event's practice
         runtime.extensions[ENGINE] = self
         runtime.subscribe(self.on_event)
         runtime.on_reset(self.reset)
@@ -114,7 +127,7 @@ class DeliveryEngine:
     async def stop(self) -> None:
         """Nothing is silently lost: waiting deliveries end ``failed`` at once, in-flight
         attempts get SHUTDOWN_GRACE to finish, then are cancelled and marked."""
-        self._closing = True
+        self._closing = True  # fan-outs stop at their next slice
         tasks = dict(self._tasks)
         for delivery_id in tasks:
             if delivery_id not in self._inflight:
@@ -131,6 +144,9 @@ class DeliveryEngine:
 
     def reset(self, practice_id: str | None = None) -> None:
         """Reset hook and ``DELETE /__mock/deliveries``: drop entries, stop their tasks."""
+        for task, practice in list(self._fan_outs.items()):
+            if practice_id is None or practice == practice_id:
+                _cancel_task(task)
         for delivery in self.journal.remove_where(practice_id):
             self._cancel(delivery.id, "deliveries were reset")
 
@@ -139,15 +155,7 @@ class DeliveryEngine:
         if task is None or task.done():
             return
         self._cancel_reasons[delivery_id] = reason
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        loop = task.get_loop()
-        if running is loop:
-            task.cancel()
-        else:  # a reset from another thread (e.g. a test calling runtime.reset())
-            loop.call_soon_threadsafe(task.cancel)
+        _cancel_task(task)
 
     # -- creating deliveries -------------------------------------------------------
 
@@ -159,36 +167,45 @@ class DeliveryEngine:
 
     def fire(self, event: Event, fault: DeliveryFault | None = None) -> list[Delivery]:
         """Fan an event out to the practice's subscriptions that list it (or to the one
-        it names); ``fault`` spoils each of its deliveries (SPEC §4.1)."""
+        it names); ``fault`` spoils each of its deliveries (SPEC §4.1). The first
+        :data:`FAN_OUT_SLICE` deliveries exist when this returns (what a test reads back
+        at once); beyond that a task makes the rest a slice at a time (SPEC §7: one
+        request must not hold the loop for an event that reaches 10⁵ subscriptions)."""
         if self._closing:
             raise ShuttingDown(SHUT_DOWN)
-        if event.subscription_id is not None:
-            only = self.subscriptions.get(event.practice_id, event.subscription_id)
-            targets = [] if only is None else [only]
-        else:
-            targets = self.subscriptions.list(event.practice_id)
-        made: list[Delivery] = []
-        tail = body_tail(event)  # one text for all of the event's deliveries (SPEC §7)
-        for sub in targets:
-            if sub.deleted or event.event_type not in sub.event_types:
-                continue
-            event_id = self.runtime.ids.new_id()
-            delivery = Delivery(
-                id=self.runtime.ids.new_id(),
-                event_id=event_id,
-                event_type=event.event_type,
-                subscription_id=sub.id,
-                practice_id=sub.practice_id,
-                url=sub.url,
-                target_url=forward_target(sub.url, self.settings.forwards),
-                body_head=body_head(sub.id, event_id, event.event_type),
-                body_tail=tail,
-                created_at=self.runtime.clock.now(),
-                custom_headers=tuple(sub.headers or ()),
-            )
-            for each in with_fault(self.runtime, delivery, fault):  # a duplicate: two
-                self._dispatch(each, sub)
-                made.append(each)
+        fan_out = FanOut(self.runtime, event, fault)
+        made = self._make(fan_out)
+        if not fan_out.done:
+            task = asyncio.get_running_loop().create_task(self._make_rest(fan_out))
+            self._fan_outs[task] = event.practice_id
+            task.add_done_callback(self._fan_outs.pop)
+        return made
+
+    async def fire_all(self, event: Event, fault: DeliveryFault | None = None) -> list[Delivery]:
+        """As :meth:`fire`, returning every delivery once all exist (``POST /__mock/events``
+        answers with all of them), yielding to the loop between slices."""
+        if self._closing:
+            raise ShuttingDown(SHUT_DOWN)
+        fan_out = FanOut(self.runtime, event, fault)
+        made = self._make(fan_out)
+        while not fan_out.done and not self._closing:
+            await asyncio.sleep(0)
+            made += self._make(fan_out)
+        return made
+
+    async def _make_rest(self, fan_out: FanOut) -> None:
+        """A task: it starts at the loop's next turn, one slice per turn."""
+        while not self._closing:
+            self._make(fan_out)
+            if fan_out.done:
+                return
+            await asyncio.sleep(0)
+
+    def _make(self, fan_out: FanOut) -> list[Delivery]:
+        made = []
+        for delivery, sub in fan_out.next_slice(FAN_OUT_SLICE):
+            self._dispatch(delivery, sub)
+            made.append(delivery)
         return made
 
     def redeliver(self, original: Delivery, sub: Subscription) -> Delivery:
