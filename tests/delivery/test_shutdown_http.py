@@ -190,13 +190,21 @@ def test_a_waiting_redeliver_interrupted_by_sigterm_answers_503_with_its_deliver
 
 
 def raw_request(mock: Served, path: str, body: bytes) -> socket.socket:
-    """A connection that has sent the head and all of ``body`` but its last byte."""
+    """A connection that has sent the head and all of ``body`` but its last byte, once
+    the server's handler is reading the body: ``Expect: 100-continue`` makes the server
+    say so (a connection the server had not read yet would be closed as idle)."""
     sock = socket.create_connection((mock.host, mock.port), timeout=30)
     sock.sendall(
         f"POST {path} HTTP/1.1\r\nHost: {mock.host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body[:-1]
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
     )
+    interim = b""
+    while not interim.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)
+        assert chunk, "the server closed the connection"
+        interim += chunk
+    assert interim.startswith(b"HTTP/1.1 100 "), interim
+    sock.sendall(body[:-1])
     return sock
 
 
