@@ -72,10 +72,10 @@ GROUPS = (
     Group(
         "retry",
         ("mock_semble/delivery/engine.py",),
-        (
+        (  # in-process engine tests: mutmut maps no test that drives a server thread
             "tests/delivery/test_engine_retries.py",
+            "tests/delivery/test_engine_lifecycle.py",
             "tests/delivery/test_delivery_unit.py",
-            "tests/delivery/test_delivery_send.py",
             KILLS,
         ),
         tuple(

@@ -1,0 +1,176 @@
+"""The delivery engine's reset and shutdown, in-process (SPEC §2.4: on shutdown in-flight
+attempts finish or are marked failed; nothing is silently lost). Same harness as
+:mod:`test_engine_retries`: the receiver is a handler on the test's own loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+
+from delivery.test_engine_retries import FAR, NOW, answers, engine_with, numbers_and_statuses
+from mock_semble.core.events import Event
+from mock_semble.delivery.faults import DeliveryFault
+
+
+def test_a_reset_mid_request_keeps_the_attempt_that_was_sent() -> None:
+    started = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.sleep(FAR)
+        raise AssertionError("never answered")
+
+    async def scenario() -> None:
+        async with engine_with(hang, retry_schedule=(0.0,)) as h:
+            sub = h.subscribe()
+            delivery = h.fire()
+            await started.wait()
+            await asyncio.sleep(0.05)
+            h.engine.reset()
+            await h.settle(delivery)
+            assert delivery.status == "failed"
+            [attempt] = delivery.attempts
+            assert attempt.number == 1
+            assert attempt.request_headers["Content-Type"] == "application/json"
+            assert attempt.error == "deliveries were reset during this attempt"
+            assert attempt.duration_ms >= 50.0
+            assert sub.failed_deliveries == 0
+            assert h.failures_reported() == []
+
+    asyncio.run(scenario())
+
+
+def test_a_reset_between_attempts_journals_the_next_one_unsent() -> None:
+    async def scenario() -> None:
+        async with engine_with(answers(500), retry_schedule=(FAR,)) as h:
+            h.subscribe()
+            delivery = h.fire()
+            while delivery.status != "retrying":
+                await asyncio.sleep(0)
+            h.engine.reset()
+            await h.settle(delivery)
+            assert delivery.status == "failed"
+            assert numbers_and_statuses(delivery) == [(1, 500), (2, None)]
+            assert delivery.attempts[1].error == "deliveries were reset; not sent"
+            assert delivery.attempts[1].request_headers == {}
+
+    asyncio.run(scenario())
+
+
+def test_shutdown_during_an_attempt_lets_it_finish_then_sends_no_retry() -> None:
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(500)
+
+    async def scenario() -> None:
+        async with engine_with(slow, retry_schedule=(0.0, 0.0)) as h:
+            sub = h.subscribe()
+            delivery = h.fire()
+            while not h.requests:
+                await asyncio.sleep(0)
+            stopping = asyncio.ensure_future(h.engine.stop())
+            await asyncio.sleep(0)
+            assert h.engine.closing
+            release.set()
+            await stopping
+            assert delivery.status == "failed"
+            assert numbers_and_statuses(delivery) == [(1, 500), (2, None)]
+            assert delivery.attempts[1].error == "server shut down before this retry; not sent"
+            assert sub.failed_deliveries == 0
+            assert h.failures_reported() == []
+
+    asyncio.run(scenario())
+
+
+def test_shutdown_cancels_a_hanging_attempt_after_the_grace_and_marks_it() -> None:
+    """An attempt still unanswered 2 s into the shutdown (here, before its 3 s timeout)
+    is cancelled; stop() returns only once the cancelled attempt is journaled."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(FAR)
+        raise AssertionError("never answered")
+
+    async def scenario() -> None:
+        async with engine_with(hang, retry_schedule=(0.0,), delivery_timeout=3.0) as h:
+            h.subscribe()
+            delivery = h.fire()
+            while not h.requests:
+                await asyncio.sleep(0)
+            await h.engine.stop()
+            assert delivery.status == "failed"
+            [attempt] = delivery.attempts
+            assert attempt.error == "server shut down during this attempt"
+            assert attempt.request_headers != {}
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_reset_with_finished_deliveries_in_the_journal() -> None:
+    async def scenario() -> None:
+        async with engine_with(answers(200)) as h:
+            h.subscribe()
+            done = h.fire()
+            await h.settle(done)
+            h.engine.reset()  # a finished delivery has no task left to cancel
+            assert h.engine.journal.page(None, 10, None)[0] == []
+
+    asyncio.run(scenario())
+
+
+def test_a_reset_from_another_thread_wakes_the_loop_and_cancels() -> None:
+    started = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.sleep(FAR)
+        raise AssertionError("never answered")
+
+    async def scenario() -> None:
+        async with engine_with(hang) as h:
+            h.subscribe()
+            delivery = h.fire()
+            await started.wait()
+            worker = threading.Thread(target=h.engine.runtime.reset)
+            await asyncio.to_thread(lambda: (worker.start(), worker.join()))
+            await h.settle(delivery)
+            assert delivery.attempts[-1].error == "deliveries were reset during this attempt"
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_duplicate_is_sent_once_the_first_entry_is_final() -> None:
+    release = asyncio.Event()
+
+    async def first_held(request: httpx.Request) -> httpx.Response:
+        if len(h.requests) == 1:
+            await release.wait()
+        return httpx.Response(200)
+
+    async def scenario() -> None:
+        nonlocal h
+        async with engine_with(first_held) as harness:
+            h = harness
+            sub = h.subscribe()
+            first, second = h.engine.fire(
+                Event(sub.practice_id, "patient.created", {"patientId": "a" * 24}),
+                DeliveryFault("duplicate"),
+            )
+            assert second.fault is not None and second.fault.duplicate_of is first
+            while not h.requests:
+                await asyncio.sleep(0)
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert len(h.requests) == 1  # the second waits for the first
+            assert (first.status, second.status) == ("pending", "pending")
+            release.set()
+            await h.settle(second)
+            assert [r.content for r in h.requests] == [first.body.encode()] * 2
+            assert numbers_and_statuses(second) == [(1, 200)]
+            assert second.attempts[0].at == NOW
+
+    h = None  # type: ignore[assignment]
+    asyncio.run(scenario())
