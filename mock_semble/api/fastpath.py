@@ -82,14 +82,6 @@ def _fields(selection_set: SelectionSetNode | None) -> list[tuple[str, FieldNode
     return result
 
 
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _constant(value: str) -> Callable[[Any], str]:
     return lambda _: value
 
@@ -100,10 +92,6 @@ def _identity(value: Any) -> Any:
 
 def _leaf(gql_type: GraphQLScalarType | GraphQLEnumType) -> Project:
     serialize = gql_type.serialize
-    if isinstance(gql_type, GraphQLEnumType):
-        # the enum's own value -> name table; anything else through its serialize
-        names = {v.value: name for name, v in gql_type.values.items() if _hashable(v.value)}
-        return lambda v: None if v is None else names.get(v) or serialize(v)
     plain = _PASS_THROUGH.get(gql_type.name)
     if plain is not None:
         return lambda v: v if type(v) is plain or v is None else serialize(v)
@@ -189,7 +177,7 @@ class Root:
             )
         except Unsupported:
             raise NotPlain from None
-        self.call: Callable[..., Any] = cast("Callable[..., Any]", resolver.wrapped_func)
+        self.call = cast(Callable[..., Any], resolver.wrapped_func)
         self.wants_self = resolver.self_parameter is not None
         self.field_def = field_def
         self.project = _projector(field_def.type, node)

@@ -101,13 +101,42 @@ def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
         budget = ResponseBudget()
         turns = 0
         _, content = await execute(API, query, None, ctx, fast_path=True, budget=budget)
+        while_answered = turns
         body = b"".join(await encode_content(content, budget))
         done = True
         await ticker
-        return turns, body
+        return while_answered, body
 
     turns, body = asyncio.run(answered())
-    assert turns >= count // 256  # a turn after each of the 4 chunks (and the parts sent)
+    assert turns >= 3  # between the 4 chunks, while the records were projected and encoded
     answer: dict[str, Any] = json.loads(body)
     webhooks = answer["data"]["webhooks"]
     assert [w["label"] for w in webhooks] == [f"hook {n}" for n in range(count)]
+
+
+def test_apollo_style_typename_everywhere_stays_on_the_fast_path() -> None:
+    """Apollo Client adds ``__typename`` to every selection set: such documents must not
+    fall back to the slow full pipeline, and answer the type's name."""
+    query = "{ __typename webhooks { __typename id label } }"
+    compiled = GraphQLApi(API.schema).fast_path.compile(query, None)
+    assert compiled is not None
+    answer = asyncio.run(compiled.run(None, _context(subscriptions=1)))
+    assert answer == {
+        "data": {
+            "__typename": "Query",
+            "webhooks": [{"__typename": "WebhookSubscription", "id": "0" * 24, "label": "hook 0"}],
+        }
+    }
+
+
+def test_the_plan_cache_is_bounded() -> None:
+    """512 plans at most (memory is bounded); documents over 16 KiB are never cached."""
+    fast = GraphQLApi(API.schema).fast_path
+    for n in range(600):
+        assert fast.compile(f"query Q{n} {{ webhooks {{ id }} }}", None) is not None
+    assert fast._compile.cache_info().currsize == 512
+    padding = "query Long { webhooks { id } } #"
+    at_limit = padding + "x" * (16 * 1024 - len(padding))
+    assert len(at_limit) == 16 * 1024
+    assert fast.compile(at_limit, None) is not None
+    assert fast.compile(at_limit + "x", None) is None
