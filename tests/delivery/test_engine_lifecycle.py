@@ -174,3 +174,60 @@ def test_a_duplicate_is_sent_once_the_first_entry_is_final() -> None:
 
     h = None  # type: ignore[assignment]
     asyncio.run(scenario())
+
+
+def test_a_reset_before_the_first_attempt_journals_it_unsent() -> None:
+    """The duplicate's entry waits for the first one before its first attempt; a reset
+    then ends it with attempt 1 unsent."""
+    release = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(200)
+
+    async def scenario() -> None:
+        async with engine_with(held) as h:
+            sub = h.subscribe()
+            _, second = h.engine.fire(
+                Event(sub.practice_id, "patient.created", {"patientId": "a" * 24}),
+                DeliveryFault("duplicate"),
+            )
+            while not h.requests:
+                await asyncio.sleep(0)
+            h.engine.reset()
+            await h.settle(second)
+            [attempt] = second.attempts
+            assert (attempt.number, attempt.request_headers) == (1, {})
+            assert attempt.error == "deliveries were reset; not sent"
+            release.set()
+
+    asyncio.run(scenario())
+
+
+def test_at_shutdown_a_delivery_waiting_to_retry_ends_at_once() -> None:
+    """Only attempts in flight get the grace; one waiting for its retry is failed at the
+    start of the shutdown, while the one in flight is still running."""
+    release = asyncio.Event()
+
+    async def by_path(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/hang":
+            await release.wait()
+        return httpx.Response(500)
+
+    async def scenario() -> None:
+        async with engine_with(by_path, retry_schedule=(FAR,), delivery_timeout=3.0) as h:
+            waiting = h.fire(h.subscribe("http://127.0.0.1:9/fail"))
+            in_flight = h.fire(h.subscribe("http://127.0.0.1:9/hang"))
+            while waiting.status != "retrying" or len(h.requests) < 2:
+                await asyncio.sleep(0)
+            stopping = asyncio.ensure_future(h.engine.stop())
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert waiting.status == "failed"
+            assert waiting.attempts[-1].error == "server shut down; not sent"
+            assert in_flight.status == "pending"
+            release.set()
+            await stopping
+            assert in_flight.status == "failed"
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
