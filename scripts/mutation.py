@@ -88,6 +88,7 @@ GROUPS = (
                 "xǁDeliveryEngineǁ_finish",
                 "xǁDeliveryEngineǁstop",
                 "xǁDeliveryEngineǁ_cancel",
+                "x__cancel_task",
             )
         ),
     ),
