@@ -28,7 +28,7 @@ class FanOut:
         self.runtime = runtime
         self.event = event
         self.fault = fault
-        store = subscriptions_of(runtime)
+        self._store = store = subscriptions_of(runtime)
         if event.subscription_id is not None:
             only = store.get(event.practice_id, event.subscription_id)
             self._targets = [] if only is None else [only]
@@ -47,7 +47,11 @@ class FanOut:
         targets = self._targets[self._next : self._next + size]
         self._next += len(targets)
         for sub in targets:
-            if sub.deleted or self.event.event_type not in sub.event_types:
+            if (
+                sub.deleted
+                or self.event.event_type not in sub.event_types
+                or self._store.find(sub.id) is not sub  # gone with a reset or an import
+            ):
                 continue
             for delivery in with_fault(self.runtime, self._new(sub), self.fault):
                 yield delivery, sub

@@ -168,3 +168,17 @@ def test_post_events_answers_with_every_delivery() -> None:
             assert turns >= 4  # two while the deliveries were made, two while encoded
 
     asyncio.run(scenario())
+
+
+def test_subscriptions_a_reset_removed_get_nothing_from_a_fan_out_in_progress() -> None:
+    async def scenario() -> None:
+        async with served() as (_, runtime, _subs):
+            engine = engine_of(runtime)
+            making = asyncio.ensure_future(engine.fire_all(event(runtime)))
+            await asyncio.sleep(0)  # the first slice is made
+            runtime.reset(runtime.default_practice_id)
+            made = await making
+            assert len(made) == 256  # no delivery for the subscriptions the reset removed
+            assert journaled(engine) == []
+
+    asyncio.run(scenario())
