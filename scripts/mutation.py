@@ -1,4 +1,4 @@
-"""Mutation testing of the core rules, stores, fast path, signing and delivery retries.
+"""Mutation testing of the rules, stores, fast path, signing and delivery retries.
 
 Runs mutmut (a test extra) group by group, each in its own copy of the repository's
 tracked files (so ``mutants/`` never lands in the working tree and concurrent edits do
@@ -68,6 +68,15 @@ GROUPS = (
     ),
     Group(
         "signing", ("mock_semble/delivery/signing.py",), ("tests/delivery/test_signing.py", KILLS)
+    ),
+    Group(
+        "patients",
+        ("mock_semble/patients/rules.py", "mock_semble/patients/store.py"),
+        (
+            "tests/patients/test_rules.py",
+            "tests/patients/test_blank_names.py",
+            "tests/patients/test_store.py",
+        ),
     ),
     Group(
         "retry",
