@@ -386,14 +386,13 @@ class DeliveryEngine:
     def _finish(self, delivery: Delivery, status: str) -> None:
         delivery.status = status
         self.journal.finished(delivery)
-        if status == FAILED:
-            last = delivery.attempts[-1] if delivery.attempts else None
+        if status == FAILED:  # every failure has an attempt, sent or journaled unsent
             log.info(
                 "delivery %s to %s failed after %d attempt(s): %s",
                 delivery.id,
                 _loggable(delivery.target_url),
                 len(delivery.attempts),
-                self._outcome(last) if last else "-",
+                self._outcome(delivery.attempts[-1]),
             )
 
     @staticmethod

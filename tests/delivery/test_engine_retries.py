@@ -322,7 +322,9 @@ def test_a_secret_the_scheme_cannot_use_fails_unsent(mode: str) -> None:
     asyncio.run(scenario())
 
 
-def test_an_unexpected_error_ends_the_delivery_instead_of_leaving_it_pending() -> None:
+def test_an_unexpected_error_ends_the_delivery_instead_of_leaving_it_pending(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def scenario() -> None:
         async with engine_with(answers(200)) as h:
 
@@ -336,6 +338,9 @@ def test_an_unexpected_error_ends_the_delivery_instead_of_leaving_it_pending() -
             assert delivery.status == "failed"
             [attempt] = delivery.attempts
             assert (attempt.number, attempt.error) == (1, "internal error: RuntimeError('boom')")
+            [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+            assert record.getMessage() == f"delivery {delivery.id}: unexpected error"
+            assert record.exc_info is not None  # the traceback, for the bug report
 
     asyncio.run(scenario())
 
