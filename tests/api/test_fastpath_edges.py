@@ -8,6 +8,11 @@ import dataclasses
 import json
 from typing import Any
 
+from graphql import specified_scalar_types
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mock_semble.api.fastpath import _leaf
 from mock_semble.api.http import GraphQLApi, execute
 from mock_semble.api.response import ResponseBudget, encode_content
 from mock_semble.api.schema import build_schema
@@ -18,7 +23,13 @@ from mock_semble.domains import DOMAINS
 from mock_semble.webhooks import subscriptions_of
 from mock_semble.webhooks.models import Subscription
 
-API = GraphQLApi(build_schema(DOMAINS, "strings"))
+SCHEMA = build_schema(DOMAINS, "strings")
+
+
+def fresh_api() -> GraphQLApi:
+    """A fast path with an empty plan cache: a plan compiled before a test (or before
+    mutation testing switched a mutant on) must not answer for the code under test."""
+    return GraphQLApi(SCHEMA)
 
 
 def _context(operation_name: str | None = None, subscriptions: int = 0) -> RequestContext:
@@ -49,7 +60,7 @@ def test_the_fast_path_parser_stops_at_10000_tokens_too() -> None:
     """SPEC §7: a document of more than 10 000 tokens is refused. The fast path parses
     before the full path does, so its own parser must stop there as well (the cache's
     length bound is a separate guard: the plan is built by the uncached compiler)."""
-    fast = GraphQLApi(API.schema).fast_path
+    fast = fresh_api().fast_path
 
     def document(strings: int) -> str:  # 23 tokens around the list
         return (
@@ -71,10 +82,11 @@ def test_an_operation_name_the_document_lacks_is_refused_on_both_paths() -> None
     ):
         for fast_path in (True, False):
             ctx = _context(name)
-            _, answer = asyncio.run(execute(API, query, None, ctx, fast_path=fast_path))
+            answering = execute(fresh_api(), query, None, ctx, fast_path=fast_path)
+            _, answer = asyncio.run(answering)
             errors = [e["message"] for e in answer.get("errors", [])]
             assert {"data": answer["data"], "errors": errors} == expected, (name, fast_path)
-    assert GraphQLApi(API.schema).fast_path.compile(query, "Other") is None
+    assert fresh_api().fast_path.compile(query, "Other") is None
 
 
 def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
@@ -84,7 +96,8 @@ def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
     count = 1_000
     ctx = _context(subscriptions=count)
     query = "{ webhooks { id label } }"
-    assert API.fast_path.compile(query, None) is not None
+    api = fresh_api()
+    assert api.fast_path.compile(query, None) is not None
 
     async def answered() -> tuple[int, bytes]:
         turns = 0
@@ -100,7 +113,7 @@ def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
         await asyncio.sleep(0)
         budget = ResponseBudget()
         turns = 0
-        _, content = await execute(API, query, None, ctx, fast_path=True, budget=budget)
+        _, content = await execute(api, query, None, ctx, fast_path=True, budget=budget)
         while_answered = turns
         body = b"".join(await encode_content(content, budget))
         done = True
@@ -118,7 +131,7 @@ def test_apollo_style_typename_everywhere_stays_on_the_fast_path() -> None:
     """Apollo Client adds ``__typename`` to every selection set: such documents must not
     fall back to the slow full pipeline, and answer the type's name."""
     query = "{ __typename webhooks { __typename id label } }"
-    compiled = GraphQLApi(API.schema).fast_path.compile(query, None)
+    compiled = fresh_api().fast_path.compile(query, None)
     assert compiled is not None
     answer = asyncio.run(compiled.run(None, _context(subscriptions=1)))
     assert answer == {
@@ -131,7 +144,7 @@ def test_apollo_style_typename_everywhere_stays_on_the_fast_path() -> None:
 
 def test_the_plan_cache_is_bounded() -> None:
     """512 plans at most (memory is bounded); documents over 16 KiB are never cached."""
-    fast = GraphQLApi(API.schema).fast_path
+    fast = fresh_api().fast_path
     for n in range(600):
         assert fast.compile(f"query Q{n} {{ webhooks {{ id }} }}", None) is not None
     assert fast._compile.cache_info().currsize == 512
@@ -140,3 +153,24 @@ def test_the_plan_cache_is_bounded() -> None:
     assert len(at_limit) == 16 * 1024
     assert fast.compile(at_limit, None) is not None
     assert fast.compile(at_limit + "x", None) is None
+
+
+SCALARS = {
+    "String": st.text(),
+    "ID": st.text() | st.integers(),
+    "Boolean": st.booleans() | st.integers(0, 1),
+    "Int": st.integers(-(2**31), 2**31 - 1) | st.booleans(),
+    "Float": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53),
+}
+
+
+@given(st.sampled_from(sorted(SCALARS)).flatmap(lambda name: st.tuples(st.just(name),
+       SCALARS[name] | st.none())))  # fmt: skip
+def test_a_leaf_is_what_its_scalar_serializes(case: tuple[str, Any]) -> None:
+    """The fast path's leaves answer what the schema's own scalar would (it only skips
+    the call for values already in their JSON form), for any value the scalar takes."""
+    name, value = case
+    scalar = specified_scalar_types[name]
+    expected = None if value is None else scalar.serialize(value)
+    projected = _leaf(scalar)(value)
+    assert (type(projected), projected) == (type(expected), expected)
