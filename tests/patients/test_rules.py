@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+import time as clock
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -230,3 +232,37 @@ def test_relationship_labels() -> None:
     assert rules.relationship_label(other, "  ") == "Other"
     assert rules.relationship_label(PatientRelationshipType.GP, "ignored") == "GP"
     assert rules.relationship_label(PatientRelationshipType.NEXT_OF_KIN, None) == "Next of kin"
+
+
+# -- edges the generated examples may miss -----------------------------------------------------
+
+
+def test_the_edges_of_pagination_echoed_ids_and_empty_numbers() -> None:
+    assert rules.check_pagination(1, 100) == (1, 100)
+    assert rules.check_pagination(1, 1) == (1, 1)
+    exact = rules.unknown_reference("label definition", "x" * 64)
+    assert exact.message == "Unknown label definition: " + "x" * 64  # 64: shown whole
+    assert rules.check_ssn("") is None
+    assert rules.check_ssn(None) is None
+
+
+@pytest.fixture
+def new_york_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is not UTC (a naive value must not take it)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+@pytest.mark.usefixtures("new_york_local_time")
+def test_a_naive_date_time_is_utc_and_an_offset_is_kept() -> None:
+    naive = datetime(2026, 1, 1, 23, 30)
+    assert rules.utc_date(naive) == date(2026, 1, 1)
+    as_utc = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
+    for bound in (rules.range_start, rules.range_end):
+        assert bound(naive) == as_utc
+        kept = bound(naive.replace(tzinfo=timezone(timedelta(hours=2))))
+        assert kept is not None and kept.utcoffset() == timedelta(hours=2)
+        assert kept == as_utc - timedelta(hours=2)
