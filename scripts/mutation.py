@@ -76,6 +76,8 @@ GROUPS = (
             "tests/patients/test_rules.py",
             "tests/patients/test_blank_names.py",
             "tests/patients/test_store.py",
+            "tests/patients/test_state.py",
+            "tests/control/test_state_export.py",
         ),
     ),
     Group(

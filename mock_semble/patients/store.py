@@ -33,7 +33,7 @@ from .models import STATUS_DELETED, Patient
 from .rules import phone_key
 
 _created_at = attrgetter("created_at")
-FIELD_SEPARATOR = "\x00"  # joins search fields; a search holding it is matched field by field
+FIELD_SEPARATOR = "\x00"  # joins search fields; a search holding it matches no field
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +99,6 @@ class PatientStore:
     def practice_ids(self) -> list[str]:
         return list(self._practices)
 
-    def count(self, practice_id: str) -> int:
-        bucket = self._practices.get(practice_id)
-        return 0 if bucket is None else len(bucket.order)
-
     def new_id(self) -> str:
         """A fresh 24-hex id for a patient or one of its records."""
         new_id = self.ids.new_id()
@@ -166,8 +162,7 @@ class PatientStore:
             if not (search or created_pending or updated_pending):
                 start = lo + offset
                 end = min(start + query.page_size, hi)
-                items = source[start:end] if start < hi else []
-                return Page(items, query.page, query.page_size, end < hi)
+                return Page(source[start:end], query.page, query.page_size, end < hi)
             matches = self._matching(islice(source, lo, hi), query, search, created_pending)
             wanted = list(islice(matches, offset, offset + query.page_size + 1))
             has_more = len(wanted) > query.page_size
@@ -177,7 +172,8 @@ class PatientStore:
         self, candidates: Iterable[Patient], query: PatientQuery, search: str, by_created: bool
     ) -> Iterator[Patient]:
         text = search.casefold()
-        per_field = FIELD_SEPARATOR in text
+        # fields are joined by the separator: a search holding it would match across two
+        spans_fields = FIELD_SEPARATOR in text
         digits = phone_key(search)
         haystacks = self._haystacks
         created_from, created_to = query.created_from, query.created_to
@@ -194,10 +190,7 @@ class PatientStore:
                 continue
             if text:
                 hay, phones = haystacks[patient.id]
-                if per_field:
-                    found = any(text in part for part in hay.split(FIELD_SEPARATOR))
-                else:
-                    found = text in hay
+                found = not spans_fields and text in hay
                 if not found and not (digits and digits in phones):
                     continue
             yield patient

@@ -215,3 +215,78 @@ def test_reset_practice_keeps_other_practices() -> None:
     assert store.page(PRACTICE, PatientQuery()).patients == []
     store.clear()
     assert store.find(made[1].id) is None
+
+
+# -- edges the generated examples may miss --------------------------------------------------
+
+
+def _one(first: str = "Ada", last: str = "Lovelace", *, created: datetime = T0) -> Patient:
+    return Patient(
+        id=f"{abs(hash((first, last, created))) % 16**24:024x}",
+        practice_id=PRACTICE,
+        created_at=created,
+        updated_at=created,
+        first_name=first,
+        last_name=last,
+        full_name=f"{first} {last}",
+    )
+
+
+def test_range_bounds_are_inclusive_on_both_search_paths() -> None:
+    """Created bounds are searched by bisection when creation order is sorted, and by a
+    scan when a state document loaded patients out of order; both include the bounds."""
+    for loaded_out_of_order in (False, True):
+        store = PatientStore(IdFactory(1), threading.RLock())
+        times = [T0 + timedelta(minutes=m) for m in (0, 10, 20)]
+        if loaded_out_of_order:
+            times.reverse()
+        made = [_one(f"P{m}", created=at) for m, at in enumerate(times)]
+        for patient in made:
+            store.insert_loaded(patient)
+        middle = T0 + timedelta(minutes=10)
+        for query in (
+            PatientQuery(created_from=middle, created_to=middle),
+            PatientQuery(updated_from=middle, updated_to=middle),
+            PatientQuery(created_from=middle, created_to=middle, search="p"),
+        ):
+            found = store.page(PRACTICE, query).patients
+            assert [p.created_at for p in found] == [middle], (loaded_out_of_order, query)
+
+
+def test_a_search_holding_the_field_separator_matches_nothing() -> None:
+    store = PatientStore(IdFactory(1), threading.RLock())
+    store.add(_one())
+    assert store.page(PRACTICE, PatientQuery(search="lace")).patients != []
+    assert store.page(PRACTICE, PatientQuery(search="ada\x00lovelace")).patients == []
+
+
+def test_store_changes_keep_their_invariants() -> None:
+    store = PatientStore(IdFactory(1), threading.RLock())
+    first, second = _one("Ada"), _one("Bob")
+    store.add(first)
+    store.add(second)
+    try:
+        store.add(_one("Ada"))
+        raise AssertionError("a second add of one id must be refused")
+    except ValueError as exc:
+        assert str(exc) == f"patient {first.id} already exists"
+    later = T0 + timedelta(hours=1)
+    store.update(first, {"email": "ada@example.com"}, later)
+    assert first.updated_at == later
+    store.delete(first, later)
+    store.delete(first, later)  # again: the other patient stays listed
+    assert store.page(PRACTICE, PatientQuery()).patients == [second]
+    store.reset_practice("0" * 24)  # a practice without patients: nothing to drop
+    assert store.practice_patients(PRACTICE) == [first, second]
+
+
+def test_new_ids_skip_ids_already_taken() -> None:
+    store = PatientStore(IdFactory(7), threading.RLock())
+    taken = IdFactory(7).new_id()  # the id the store would draw first
+    store.insert_loaded(_one())
+    clash = _one("Bob")
+    clash.id = taken
+    store.insert_loaded(clash)
+    fresh = store.new_id()
+    assert re.fullmatch(r"[0-9a-f]{24}", fresh)
+    assert fresh not in (taken, clash.id)
