@@ -53,6 +53,7 @@ GROUPS = (
             "tests/webhooks/test_api_webhooks.py",
             "tests/api/test_api_auth.py",
             "tests/testing/test_stateful.py",
+            "tests/control/test_state_export.py",
             KILLS,
         ),
     ),
