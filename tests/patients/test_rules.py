@@ -258,9 +258,9 @@ def new_york_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("new_york_local_time")
 def test_a_naive_date_time_is_utc_and_an_offset_is_kept() -> None:
-    naive = datetime(2026, 1, 1, 23, 30)
-    assert rules.utc_date(naive) == date(2026, 1, 1)
-    as_utc = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
+    naive = datetime(2026, 1, 2, 2, 30)  # 21:30 the day before in New York
+    assert rules.utc_date(naive) == date(2026, 1, 2)
+    as_utc = datetime(2026, 1, 2, 2, 30, tzinfo=UTC)
     for bound in (rules.range_start, rules.range_end):
         assert bound(naive) == as_utc
         kept = bound(naive.replace(tzinfo=timezone(timedelta(hours=2))))

@@ -273,11 +273,23 @@ def test_store_changes_keep_their_invariants() -> None:
     later = T0 + timedelta(hours=1)
     store.update(first, {"email": "ada@example.com"}, later)
     assert first.updated_at == later
-    store.delete(first, later)
-    store.delete(first, later)  # again: the other patient stays listed
-    assert store.page(PRACTICE, PatientQuery()).patients == [second]
+    store.delete(second, later)
+    store.delete(second, later)  # again (the last one created): the other stays listed
+    assert store.page(PRACTICE, PatientQuery()).patients == [first]
     store.reset_practice("0" * 24)  # a practice without patients: nothing to drop
     assert store.practice_patients(PRACTICE) == [first, second]
+    assert store.practice_patients("0" * 24) == []
+    store.clear()
+    store.collect_garbage()
+    assert store.practice_ids() == [] and store.find(first.id) is None
+
+
+def test_a_patient_is_found_by_date_of_birth() -> None:
+    store = PatientStore(IdFactory(1), threading.RLock())
+    patient = _one()
+    patient.dob = date(1990, 5, 17)
+    store.add(patient)
+    assert store.page(PRACTICE, PatientQuery(search="1990-05-17")).patients == [patient]
 
 
 def test_new_ids_skip_ids_already_taken() -> None:
