@@ -258,6 +258,7 @@ def new_york_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("new_york_local_time")
 def test_a_naive_date_time_is_utc_and_an_offset_is_kept() -> None:
+    assert rules.utc_date(datetime(2026, 1, 1, 23, 30)) == date(2026, 1, 1)  # NY: Jan 1
     naive = datetime(2026, 1, 2, 2, 30)  # 21:30 the day before in New York
     assert rules.utc_date(naive) == date(2026, 1, 2)
     as_utc = datetime(2026, 1, 2, 2, 30, tzinfo=UTC)

@@ -284,6 +284,14 @@ def test_store_changes_keep_their_invariants() -> None:
     assert store.practice_ids() == [] and store.find(first.id) is None
 
 
+def test_a_search_looks_past_patients_that_do_not_match() -> None:
+    store = PatientStore(IdFactory(1), threading.RLock())
+    ada, bob = _one("Ada", "Lovelace"), _one("Bob", "Smith")
+    store.add(ada)
+    store.add(bob)
+    assert store.page(PRACTICE, PatientQuery(search="smith")).patients == [bob]
+
+
 def test_a_patient_is_found_by_date_of_birth() -> None:
     store = PatientStore(IdFactory(1), threading.RLock())
     patient = _one()
