@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from reliability.helpers import default_sigint
 
 import mock_semble
 from mock_semble import WebhookReceiver
@@ -75,6 +76,7 @@ def start_listen(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
+        preexec_fn=default_sigint,
     )
 
 

@@ -123,6 +123,13 @@ sys.exit(serve(dataclasses.replace(settings, **extra)))
 """
 
 
+def default_sigint() -> None:
+    """Run in a child before exec: Ctrl-C as in a terminal. A shell starts background jobs
+    with SIGINT ignored and Python keeps that, so a test run started with ``&`` would
+    otherwise see its servers shrug off the SIGINT a test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class CliServer:
     """``python -m mock_semble serve --port 0 ARGS`` in its own process, stdout and
     stderr written to files (a full pipe would block the server's logging). ``extra``
@@ -163,6 +170,7 @@ class CliServer:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=default_sigint,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
