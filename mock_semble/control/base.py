@@ -153,7 +153,7 @@ def page_params(request: Request) -> tuple[int, int | None]:
     return limit, after
 
 
-def _encode(value: Any) -> bytes:
+def encode_json(value: Any) -> bytes:
     """As Starlette's JSONResponse renders: compact, UTF-8, no NaN."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
@@ -163,11 +163,11 @@ async def list_response(
 ) -> Response:
     """``{key: [to_json(item), …]}``, encoded a slice at a time with a turn for other
     requests in between (SPEC §7: 10⁵ items must not hold the loop), sent in parts."""
-    parts = [b"{" + _encode(key) + b":["]
+    parts = [b"{" + encode_json(key) + b":["]
     for start in range(0, len(items), SLICE):
         if start:
             await asyncio.sleep(0)
-        text = _encode([to_json(item) for item in items[start : start + SLICE]])[1:-1]
+        text = encode_json([to_json(item) for item in items[start : start + SLICE]])[1:-1]
         parts.append((b"," if start else b"") + text)
     parts.append(b"]}")
     return parts_response(parts, status)

@@ -12,19 +12,17 @@ yielding, like a small export, so it always ends.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
 from ..core.runtime import Runtime
 from ..core.tenancy import practice_json, user_json
+from .base import encode_json
 
 STATE_VERSION = 2
 SLICE = 200  # records converted between two looks at the time
 YIELD_AFTER = 0.02  # seconds of work before the loop gets a turn
 TRIES = 3
-# What Starlette's JSONResponse renders: compact, UTF-8, no NaN.
-_DUMPS: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False, "separators": (",", ":")}
 
 
 def _head(runtime: Runtime) -> dict[str, Any]:
@@ -61,11 +59,7 @@ async def export_state_parts(runtime: Runtime) -> list[bytes]:
         parts = await _export_in_slices(runtime)
         if parts is not None:
             return parts
-    return [_encode(export_state(runtime))]
-
-
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, **_DUMPS).encode()
+    return [encode_json(export_state(runtime))]
 
 
 def changes(runtime: Runtime) -> int:
@@ -79,10 +73,10 @@ async def _export_in_slices(runtime: Runtime) -> list[bytes] | None:
         seen = changes(runtime)
         head = _head(runtime)
         listed = [(d.state, d.state.records(runtime.stores[d.name])) for d in runtime.domains]
-    parts = [_encode(head)[:-1]]  # without its closing brace
+    parts = [encode_json(head)[:-1]]  # without its closing brace
     started = time.perf_counter()
     for section, records in listed:
-        parts.append(b"," + _encode(section.key) + b":[")
+        parts.append(b"," + encode_json(section.key) + b":[")
         for start in range(0, len(records), SLICE):
             if time.perf_counter() - started > YIELD_AFTER:
                 await asyncio.sleep(0)
@@ -93,7 +87,7 @@ async def _export_in_slices(runtime: Runtime) -> list[bytes] | None:
                 if changes(runtime) != seen:
                     return None
                 items = [section.record_json(r) for r in records[start : start + SLICE]]
-            parts.append((b"," if start else b"") + _encode(items)[1:-1])
+            parts.append((b"," if start else b"") + encode_json(items)[1:-1])
         parts.append(b"]")
     parts.append(b"}")
     return parts

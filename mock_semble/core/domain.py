@@ -43,9 +43,6 @@ class StateSection(Protocol):
     def record_json(self, record: Any) -> Json:
         """One record as JSON (a new object: it shares nothing mutable with the record)."""
 
-    def export(self, store: Any) -> list[Json]:
-        """Every record, as JSON, in an order that imports back identically."""
-
     def parse(
         self, items: list[Json], practice_ids: set[str], settings: Any, version: int
     ) -> Sequence[Any]:

@@ -156,10 +156,6 @@ class PatientSection:
         document: dict[str, Any] = to_json(record)
         return document
 
-    def export(self, store: PatientStore) -> list[dict[str, Any]]:
-        with store.lock:
-            return [to_json(patient) for patient in self.records(store)]
-
     def parse(
         self, items: list[Any], practice_ids: set[str], settings: Settings, version: int
     ) -> tuple[Patient, ...]:

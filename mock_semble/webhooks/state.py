@@ -119,9 +119,6 @@ class SubscriptionSection:
     def record_json(self, record: Subscription) -> dict[str, Any]:
         return subscription_json(record)
 
-    def export(self, store: SubscriptionStore) -> list[dict[str, Any]]:
-        return [subscription_json(s) for s in store.all()]
-
     def parse(
         self, items: list[Any], practice_ids: set[str], settings: Settings, version: int
     ) -> tuple[Subscription, ...]:
