@@ -11,6 +11,7 @@ from typing import Any
 from graphql import specified_scalar_types
 from hypothesis import given
 from hypothesis import strategies as st
+from loop_turns import LoopTurns
 
 from mock_semble.api.fastpath import _leaf
 from mock_semble.api.http import GraphQLApi, execute
@@ -100,25 +101,10 @@ def test_a_long_list_is_answered_a_chunk_at_a_time() -> None:
     assert api.fast_path.compile(query, None) is not None
 
     async def answered() -> tuple[int, bytes]:
-        turns = 0
-        done = False
-
-        async def other_request() -> None:
-            nonlocal turns
-            while not done:
-                turns += 1
-                await asyncio.sleep(0)
-
-        ticker = asyncio.ensure_future(other_request())
-        await asyncio.sleep(0)
         budget = ResponseBudget()
-        turns = 0
-        _, content = await execute(api, query, None, ctx, fast_path=True, budget=budget)
-        while_answered = turns
-        body = b"".join(await encode_content(content, budget))
-        done = True
-        await ticker
-        return while_answered, body
+        async with LoopTurns() as turns:
+            _, content = await execute(api, query, None, ctx, fast_path=True, budget=budget)
+        return turns.count, b"".join(await encode_content(content, budget))
 
     turns, body = asyncio.run(answered())
     assert turns >= 3  # between the 4 chunks, while the records were projected and encoded

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from loop_turns import LoopTurns
 
 from mock_semble.app import create_app
 from mock_semble.core.context import RequestContext
@@ -81,23 +82,10 @@ def test_fire_makes_one_slice_at_once_and_the_rest_in_turns() -> None:
 def test_fire_all_returns_every_delivery_after_turns_for_others() -> None:
     async def scenario() -> None:
         async with served() as (_, runtime, subs):
-            turns = 0
-            done = False
-
-            async def other_request() -> None:
-                nonlocal turns
-                while not done:
-                    turns += 1
-                    await asyncio.sleep(0)
-
-            ticker = asyncio.ensure_future(other_request())
-            await asyncio.sleep(0)
-            turns = 0
-            made = await engine_of(runtime).fire_all(event(runtime))
-            done = True
-            await ticker
+            async with LoopTurns() as turns:
+                made = await engine_of(runtime).fire_all(event(runtime))
             assert [d.subscription_id for d in made] == [s.id for s in subs]
-            assert turns >= 2  # before the second and the third slice
+            assert turns.count >= 2  # before the second and the third slice
 
     asyncio.run(scenario())
 
@@ -145,27 +133,14 @@ def test_a_shutdown_stops_a_fan_out() -> None:
 def test_post_events_answers_with_every_delivery() -> None:
     async def scenario() -> None:
         async with served() as (client, _, subs):
-            turns = 0
-            done = False
-
-            async def other_request() -> None:
-                nonlocal turns
-                while not done:
-                    turns += 1
-                    await asyncio.sleep(0)
-
-            ticker = asyncio.ensure_future(other_request())
-            await asyncio.sleep(0)
-            turns = 0
-            answer = await client.post("/__mock/events", json={"eventType": "patient.created"})
-            done = True
-            await ticker
+            async with LoopTurns() as turns:
+                answer = await client.post("/__mock/events", json={"eventType": "patient.created"})
             assert answer.status_code == 200
             assert answer.headers["content-length"] == str(len(answer.content))
             deliveries = answer.json()["deliveries"]
             assert [d["subscriptionId"] for d in deliveries] == [s.id for s in subs]
             assert {d["status"] for d in deliveries} == {"recorded"}
-            assert turns >= 4  # two while the deliveries were made, two while encoded
+            assert turns.count >= 4  # two while the deliveries were made, two while encoded
 
     asyncio.run(scenario())
 
