@@ -10,7 +10,14 @@ import time
 
 import httpx
 
-from delivery.test_engine_retries import FAR, NOW, answers, engine_with, numbers_and_statuses
+from delivery.test_engine_retries import (
+    FAR,
+    NOW,
+    answers,
+    engine_with,
+    hanging,
+    numbers_and_statuses,
+)
 from mock_semble.core.events import Event
 from mock_semble.delivery.faults import DeliveryFault
 
@@ -18,13 +25,8 @@ from mock_semble.delivery.faults import DeliveryFault
 def test_a_reset_mid_request_keeps_the_attempt_that_was_sent() -> None:
     started = asyncio.Event()
 
-    async def hang(request: httpx.Request) -> httpx.Response:
-        started.set()
-        await asyncio.sleep(FAR)
-        raise AssertionError("never answered")
-
     async def scenario() -> None:
-        async with engine_with(hang, retry_schedule=(0.0,)) as h:
+        async with engine_with(hanging(started), retry_schedule=(0.0,)) as h:
             sub = h.subscribe()
             began = time.perf_counter()
             delivery = h.fire()
@@ -96,12 +98,8 @@ def test_shutdown_cancels_a_hanging_attempt_after_the_grace_and_marks_it() -> No
     """An attempt still unanswered 2 s into the shutdown (here, before its 3 s timeout)
     is cancelled; stop() returns only once the cancelled attempt is journaled."""
 
-    async def hang(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(FAR)
-        raise AssertionError("never answered")
-
     async def scenario() -> None:
-        async with engine_with(hang, retry_schedule=(0.0,), delivery_timeout=3.0) as h:
+        async with engine_with(hanging(), retry_schedule=(0.0,), delivery_timeout=3.0) as h:
             h.subscribe()
             delivery = h.fire()
             while not h.requests:
@@ -130,13 +128,8 @@ def test_a_reset_with_finished_deliveries_in_the_journal() -> None:
 def test_a_reset_from_another_thread_wakes_the_loop_and_cancels() -> None:
     started = asyncio.Event()
 
-    async def hang(request: httpx.Request) -> httpx.Response:
-        started.set()
-        await asyncio.sleep(FAR)
-        raise AssertionError("never answered")
-
     async def scenario() -> None:
-        async with engine_with(hang) as h:
+        async with engine_with(hanging(started)) as h:
             h.subscribe()
             delivery = h.fire()
             await started.wait()
@@ -243,13 +236,8 @@ def test_a_task_cancelled_for_no_given_reason_says_cancelled() -> None:
     """E.g. the loop cancelling what is left when it closes."""
     started = asyncio.Event()
 
-    async def hang(request: httpx.Request) -> httpx.Response:
-        started.set()
-        await asyncio.sleep(FAR)
-        raise AssertionError("never answered")
-
     async def scenario() -> None:
-        async with engine_with(hang) as h:
+        async with engine_with(hanging(started)) as h:
             h.subscribe()
             in_flight = h.fire()
             await started.wait()

@@ -109,6 +109,18 @@ def answers(*statuses: int, headers: dict[str, str] | None = None) -> Handler:
     return handler
 
 
+def hanging(started: asyncio.Event | None = None) -> Handler:
+    """A receiver that never answers; ``started`` is set when a request arrives."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if started is not None:
+            started.set()
+        await asyncio.sleep(FAR)
+        raise AssertionError("never answered")
+
+    return handler
+
+
 def numbers_and_statuses(delivery: Delivery) -> list[tuple[int, int | None]]:
     return [(a.number, a.response_status) for a in delivery.attempts]
 
