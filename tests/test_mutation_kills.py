@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from request_context import context_of
 
 from mock_semble.app import create_runtime
 from mock_semble.core.context import RequestContext
@@ -263,9 +264,7 @@ def context_for(settings: Settings) -> tuple[RequestContext, list[Event]]:
     runtime.clock.freeze(NOW)
     events: list[Event] = []
     runtime.subscribe(events.append)
-    token = runtime.tenancy.token("test-token")
-    assert token is not None
-    return RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id]), events
+    return context_of(runtime), events
 
 
 def test_allowed_http_hosts_and_localhost_apply_to_create_and_update() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 from graphql import build_schema as build_sdl_schema
+from request_context import context_of
 
 from mock_semble.api.schema import build_schema, sdl
 from mock_semble.app import create_runtime
 from mock_semble.core.clock import format_datetime
-from mock_semble.core.context import RequestContext
 from mock_semble.core.settings import Settings
 from mock_semble.domains import DOMAINS
 
@@ -155,9 +155,7 @@ def test_datetime_format(moment: datetime, text: str) -> None:
 async def test_resolvers_via_schema_execute() -> None:
     runtime = create_runtime(Settings())
     runtime.clock.freeze(datetime(2026, 11, 28, 15, 2, 26, 123000, tzinfo=UTC))
-    token = runtime.tenancy.token("test-token")
-    assert token is not None
-    context = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+    context = context_of(runtime)
     result = await schema.execute(
         'mutation { createWebhook(input: {url: "https://a.com/h", eventTypes: [PATIENT_UPDATED], '
         'label: "L"}) { data { id createdAt updatedAt eventTypes } error } }',

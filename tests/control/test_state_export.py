@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from request_context import context_of
 
 from mock_semble.control import state_export
 from mock_semble.control.state import export_state, parse_state
@@ -31,9 +32,7 @@ PATIENTS = 250
 def _world() -> tuple[Runtime, RequestContext, list[Subscription]]:
     runtime = Runtime(Settings(event_types="strings"), DOMAINS)  # no delivery engine
     runtime.load_startup(runtime.startup)
-    token = runtime.tenancy.token("test-token")
-    assert token is not None
-    ctx = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+    ctx = context_of(runtime)
     subs = [
         webhooks.create_webhook(
             ctx,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from request_context import context_of
 
 from mock_semble.app import create_runtime
 from mock_semble.core.context import RequestContext
@@ -80,9 +81,7 @@ async def engine_with(handler: Handler, **options: object) -> AsyncIterator[Engi
     runtime.clock.freeze(NOW)
     events: list[Event] = []
     runtime.subscribe(events.append)
-    token = runtime.tenancy.token("test-token")
-    assert token is not None
-    ctx = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+    ctx = context_of(runtime)
     engine = engine_of(runtime)
     await engine.start()
     harness = Engine(engine, ctx, events)

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 
 import httpx
 from loop_turns import LoopTurns
+from request_context import context_of
 
 from mock_semble.app import create_app
-from mock_semble.core.context import RequestContext
 from mock_semble.core.events import Event
 from mock_semble.core.runtime import Runtime
 from mock_semble.core.settings import Settings
@@ -28,9 +28,7 @@ PATIENT = "aaaaaaaaaaaaaaaaaaaaaaaa"
 async def served() -> AsyncIterator[tuple[httpx.AsyncClient, Runtime, list[Subscription]]]:
     app = create_app(Settings(event_types="strings", delivery_mode="record"))
     runtime: Runtime = app.state.runtime
-    token = runtime.tenancy.token("test-token")
-    assert token is not None
-    ctx = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+    ctx = context_of(runtime)
     subs = [
         ops.create_webhook(
             ctx,
@@ -95,9 +93,7 @@ def test_a_subscription_deleted_before_its_slice_is_left_out() -> None:
         async with served() as (_, runtime, subs):
             engine = engine_of(runtime)
             engine.fire(event(runtime))
-            token = runtime.tenancy.token("test-token")
-            assert token is not None
-            ctx = RequestContext(runtime, token, runtime.tenancy.practices[token.practice_id])
+            ctx = context_of(runtime)
             ops.delete_webhook(ctx, subs[300].id)
             await settle()
             expected = [s.id for s in subs if s is not subs[300]]
