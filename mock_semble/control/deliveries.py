@@ -54,10 +54,6 @@ def _event_type(value: str) -> str:
         raise BadRequest(str(exc)) from None
 
 
-def _answer(deliveries: list[Delivery], status: int = 200) -> Response:
-    return JSONResponse({"deliveries": [d.to_json() for d in deliveries]}, status_code=status)
-
-
 async def fire_event(request: Request) -> Response:
     runtime = runtime_of(request)
     only_params(request, ())
@@ -147,7 +143,7 @@ async def deliveries(request: Request) -> Response:
     if request.method == "DELETE":
         only_params(request, ())
         journal_owner.reset()  # also stops retries of what is dropped
-        return _answer([])
+        return JSONResponse({"deliveries": []})
     query = _filter(request)
     limit, after = page_params(request)
     page, cursor = journal_owner.journal.page(query, limit, after)
